@@ -1,0 +1,49 @@
+"""style_lib: the helper package behind the style-transfer notebooks.
+
+Each module holds one concept: ``images`` (load/save/show), ``data`` (the
+demo images), ``vgg`` (VGG16 features), ``losses`` (the paper's losses),
+``optimize`` (the stylisation loop), ``plots``, ``checks`` (exercise
+checkers), ``widgets`` (sliders) and ``cli`` (``python -m style_lib``).
+
+Importing the package silences TensorFlow's C++ start-up log lines.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with file descriptor 2 sent to /dev/null.
+
+    TensorFlow prints start-up lines (oneDNN, CUDA) from C++ before any log
+    level applies; they are noise for students, so we hide them here.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real stderr (some embedded interpreters)
+        import tensorflow  # noqa: F401
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    sys.stderr.flush()
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+        tf.config.list_physical_devices("GPU")  # prints its CUDA line now
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+_import_tensorflow_quietly()
+
+from .config import offline, pick, quick_mode  # noqa: E402
+
+__version__ = "0.1.0"
+__all__ = ["offline", "pick", "quick_mode", "__version__"]

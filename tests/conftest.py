@@ -1,0 +1,31 @@
+"""Shared pytest fixtures: no network, and the location of the image mirror."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs with STYLE_LIB_OFFLINE=1, so nothing touches the network."""
+    monkeypatch.setenv("STYLE_LIB_OFFLINE", "1")
+
+
+@pytest.fixture
+def mirror_dir() -> Path:
+    """Folder holding the demo images under their short names (e.g. starry_night.jpg).
+
+    ``/work/shared/images`` next to the repository, else $STYLE_LIB_IMAGE_MIRROR;
+    tests that need it are skipped when neither exists.
+    """
+    candidates = [Path(__file__).resolve().parents[2] / "shared" / "images"]
+    env = os.environ.get("STYLE_LIB_IMAGE_MIRROR", "")
+    if env and "://" not in env:
+        candidates.append(Path(env).expanduser())
+    for folder in candidates:
+        if folder.is_dir():
+            return folder
+    pytest.skip("no image mirror: set STYLE_LIB_IMAGE_MIRROR to a folder with the demo images")
