@@ -28,6 +28,7 @@ __all__ = [
     "MAX_SIZE_LIMIT",
     "SAVE_FORMATS",
     "load_image",
+    "check_output_path",
     "save_image",
     "to_uint8",
     "image_size",
@@ -283,13 +284,11 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def save_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Path:
-    """Write an image (H, W, 3) / (1, H, W, 3) in [0, 255] atomically; return the path.
+def check_output_path(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Path:
+    """Return the output path if an image can be saved there, else raise ImageError.
 
-    The format follows the suffix (.png, .jpg/.jpeg, .webp). The parent folder
-    must exist. Refuses to overwrite any file listed in ``inputs``. The file is
-    written to a temporary name in the same folder and then renamed, so a failed
-    write never leaves a partial file.
+    Checks the suffix, that no input would be overwritten, and that the folder
+    exists and is writable. ``save_image`` calls it; call it early to fail fast.
     """
     out = Path(os.fspath(path)).expanduser()
     fmt = SAVE_FORMATS.get(out.suffix.lower())
@@ -320,6 +319,20 @@ def save_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = ()) -
     if out.is_dir():
         raise ImageError(f"Cannot save {out}: it is a folder; add a file name such as result.png.")
 
+    return out
+
+
+def save_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Path:
+    """Write an image (H, W, 3) / (1, H, W, 3) in [0, 255] atomically; return the path.
+
+    The format follows the suffix (.png, .jpg/.jpeg, .webp). The parent folder
+    must exist. Refuses to overwrite any file listed in ``inputs``. The file is
+    written to a temporary name in the same folder and then renamed, so a failed
+    write never leaves a partial file.
+    """
+    out = check_output_path(path, inputs=inputs)
+    fmt = SAVE_FORMATS[out.suffix.lower()]
+    parent = out.parent if str(out.parent) else Path(".")
     pil = Image.fromarray(to_uint8(image))
     tmp = parent / f".{out.name}.{secrets.token_hex(4)}.tmp"
     try:

@@ -28,4 +28,21 @@ def mirror_dir() -> Path:
     for folder in candidates:
         if folder.is_dir():
             return folder
-    pytest.skip("no image mirror: set STYLE_LIB_IMAGE_MIRROR to a folder with the demo images")
+    message = "no image mirror: set STYLE_LIB_IMAGE_MIRROR to a folder with the demo images"
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI must run every test)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def _demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("style_lib_cache")
+
+
+@pytest.fixture
+def demo_images(mirror_dir: Path, _demo_cache: Path,
+                monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make ``style_lib.data`` serve the demo images from the mirror (offline)."""
+    monkeypatch.setenv("STYLE_LIB_IMAGE_MIRROR", str(mirror_dir))
+    monkeypatch.setenv("STYLE_LIB_CACHE", str(_demo_cache))
+    return mirror_dir

