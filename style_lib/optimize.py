@@ -9,8 +9,8 @@ content and a painting's style (Gatys, Ecker & Bethge 2016, eq. 7).
 * :func:`stylize` is the one-call interface (it keeps a small cache of
   stylizers, so a second call with other weights reuses the targets).
 
-Optimisers: ``"lbfgs"`` (SciPy L-BFGS in float64 on ``J(clip(x))``, so pixels stay in ``[0, 255]``;
-the default, fastest to a good image), ``"adam"`` and ``"gd"`` (the seed
+Optimisers: ``"lbfgs"`` (L-BFGS in TensorFlow, pixels projected to
+``[0, 255]``; the default, fastest to a good image), ``"adam"`` and ``"gd"`` (the seed
 notebook's recipe: ``x -= step_size * g / std(g)``, then clip).
 """
 from __future__ import annotations
@@ -192,6 +192,14 @@ class Stylizer:
       size: longest side of the output in pixels.
       style_scale: style image size relative to ``size`` (neural-style's
         ``-style_scale``); one value, or one per style.
+      masks: spatial control (see :mod:`style_lib.spatial`): one mask per
+        style (``(H, W)`` in ``[0, 1]``, a file, or None = everywhere); the
+        style's loss then uses the guided Gram of the masked features. With
+        masks each style paints its own region, so the blend weights are
+        rescaled to average 1 (equal weights: every region gets the full
+        ``style_weight``). None: the ordinary loss, unchanged.
+      style_masks: optional masks on the style images (one per style, None
+        = the whole painting) for guided style targets.
     """
 
     def __init__(self, content, style, *, size: int = DEFAULT_SIZE,
@@ -199,7 +207,7 @@ class Stylizer:
                  style_layers: Sequence[str] = DEFAULT_STYLE_LAYERS,
                  weights: str = "auto", pooling: str = "max",
                  style_scale: float | Sequence[float] = 1.0,
-                 verbose: bool = True):
+                 verbose: bool = True, masks=None, style_masks=None):
         self.size = check_size(size)
         self.content_layers = _layer_list(content_layers, "content_layers")
         self.style_layers = _layer_list(style_layers, "style_layers")
@@ -219,6 +227,20 @@ class Stylizer:
                 raise SettingsError("style_scale must be > 0.")
             self.styles.append(as_image(image, check_size(
                 max(16, round(self.size * scale)))))
+        from . import spatial
+        self.masks = spatial.prepare_masks(masks, len(self.styles),
+                                           self.content.shape[:2])
+        self.style_masks = None
+        if style_masks is not None:
+            given = list(style_masks) if isinstance(style_masks, (list, tuple)) \
+                else [style_masks]
+            if len(given) != len(self.styles):
+                raise SettingsError(f"got {len(given)} style_masks for "
+                                    f"{len(self.styles)} styles.")
+            prepared = [spatial.prepare_masks([m], 1, st.shape[:2], "style_masks")
+                        for m, st in zip(given, self.styles)]
+            if any(p is not None for p in prepared):
+                self.style_masks = [None if p is None else p[0] for p in prepared]
         self.extractor = FeatureExtractor(
             list(dict.fromkeys(self.content_layers + self.style_layers)),
             weights, pooling=pooling, verbose=verbose)
@@ -255,7 +277,25 @@ class Stylizer:
             feats = self.extractor(style[np.newaxis])
             self.style_targets.append([tf.constant(gram_matrix(feats[name]))
                                        for name in self.style_layers])
+        if self.masks is not None or self.style_masks is not None:
+            self._compute_guided_targets()
         self.targets_computed += 1
+
+    def _compute_guided_targets(self) -> None:
+        """Masks at each style layer's resolution; guided style targets."""
+        from .spatial import downsample_mask, guided_gram
+        self._layer_masks = None
+        if self.masks is not None:
+            self._layer_masks = [None if m is None else [
+                tf.constant(downsample_mask(m, layer_info(name).stride))
+                for name in self.style_layers] for m in self.masks]
+        for b, mask in enumerate(self.style_masks or []):
+            if mask is not None:
+                feats = self.extractor(self.styles[b][np.newaxis])
+                self.style_targets[b] = [
+                    tf.constant(guided_gram(feats[name], downsample_mask(
+                        mask, layer_info(name).stride)))
+                    for name in self.style_layers]
 
     # -- weights ------------------------------------------------------------
     def set_weights(self, *, content_weight: float | None = None,
@@ -313,15 +353,29 @@ class Stylizer:
                       zip(self.content_layers, self.content_targets)])
         s = tf.constant(0.0)
         for b, targets in enumerate(self.style_targets):
+            if self.masks is not None and self.masks[b] is not None:
+                s += self.blend_weights[b] * self._guided_style_loss(
+                    feats, b, targets)
+                continue
             per_style = tf.add_n([
                 self.layer_weights[i] * style_layer_loss(feats[name], target)
                 for i, (name, target) in enumerate(zip(self.style_layers,
                                                        targets))])
             s += self.blend_weights[b] * per_style
+        if self.masks is not None:
+            s *= float(len(self.styles))    # blend weights average 1, not sum 1
         tv = total_variation_loss(image)
         total = (self.content_weight * c + self.style_weight * s
                  + self.tv_weight * tv)
         return total, c, s, tv
+
+    def _guided_style_loss(self, feats, b: int, targets) -> tf.Tensor:
+        """Style ``b``'s loss with guided Grams (its mask at each layer)."""
+        from .spatial import guided_style_layer_loss
+        return tf.add_n([
+            self.layer_weights[i] * guided_style_layer_loss(
+                feats[name], self._layer_masks[b][i], target)
+            for i, (name, target) in enumerate(zip(self.style_layers, targets))])
 
     def _terms_and_grad_py(self, image: tf.Tensor):
         with tf.GradientTape() as tape:
@@ -454,34 +508,82 @@ class Stylizer:
             t += 1
             x, m, v = _adam_update(x, grad, m, v, lr, tf.constant(t, tf.float32))
 
-    def _run_lbfgs(self, x0, record, **_) -> None:
-        from scipy.optimize import minimize
-        shape = (1,) + self.shape
-        # L-BFGS works on u = x / 255 (its first step has unit length, which
-        # in pixel units would barely move the image) and on J / J(x0), so
-        # the numbers it sees are near 1; float64 on its side. The box
-        # [0, 255] is kept by evaluating J(clip(x)) with the gradient zeroed
-        # outside the box: measured faster than L-BFGS-B's own bounds, which
-        # stall when many pixels sit on a bound.
-        scale = {"value": None}
+    def _run_lbfgs(self, x0, record, *, history_size: int = 10,
+                   first_step: float = 10.0, **_) -> None:
+        """L-BFGS in TensorFlow: two-loop recursion on the device, one
+        evaluation per step, Armijo backtracking only when a step fails.
 
-        def fun(u: np.ndarray):
-            u = u.reshape(shape)
-            x = np.clip(u, 0.0, 1.0) * 255.0
-            terms, grad = self._terms_and_grad(tf.constant(x, tf.float32))
-            record(x, terms)
-            if scale["value"] is None:
-                scale["value"] = 1.0 / max(float(terms[0]), 1e-12)
-            grad = grad.numpy().astype(np.float64)
-            grad[(u < 0.0) | (u > 1.0)] = 0.0
-            return (float(terms[0]) * scale["value"],
-                    grad.ravel() * (255.0 * scale["value"]))
+        The image stays in ``[0, 255]`` by projection; the curvature pairs
+        use the step actually taken. Dot products accumulate in float64.
+        """
+        m = history_size
+        n = int(np.prod(self.shape))
+        s_mem = tf.zeros((m, n), tf.float32)
+        y_mem = tf.zeros((m, n), tf.float32)
+        rho = tf.zeros((m,), tf.float64)
+        x = tf.constant(x0[np.newaxis])
+        terms, grad = self._terms_and_grad(x)
+        record(x, terms)
+        f, g = terms[0], tf.reshape(grad, (-1,))
+        gamma = tf.constant(first_step, tf.float32) / (tf.math.reduce_std(g) + 1e-8)
+        have_pairs = False
+        while True:
+            if have_pairs:
+                d = _two_loop(g, s_mem, y_mem, rho, gamma)
+            else:
+                d = -gamma * g
+            t = 1.0
+            for _ in range(20):
+                x_new, step = _project_step(x, d, tf.constant(t, tf.float32))
+                terms, grad = self._terms_and_grad(x_new)
+                record(x_new, terms)
+                f_new = terms[0]
+                if float(f_new) <= float(f) + 1e-4 * float(_dot(g, step)):
+                    break
+                t *= 0.25                      # Armijo failed: shorter step
+            g_new = tf.reshape(grad, (-1,))
+            y = g_new - g
+            ys = _dot(y, step)
+            if float(ys) > 1e-10:
+                s_mem = tf.concat([s_mem[1:], step[tf.newaxis]], 0)
+                y_mem = tf.concat([y_mem[1:], y[tf.newaxis]], 0)
+                rho = tf.concat([rho[1:], [1.0 / ys]], 0)
+                gamma = tf.cast(ys / _dot(y, y), tf.float32)
+                have_pairs = True
+            x, f, g = x_new, f_new, g_new
 
-        minimize(fun, x0.astype(np.float64).ravel() / 255.0, jac=True,
-                 method="L-BFGS-B",
-                 options={"maxiter": 10**6, "maxfun": 10**6, "maxcor": 10,
-                          "ftol": 0.0, "gtol": 0.0})
-        raise _Stop          # converged before the budget: keep the best
+
+def _dot(a, b):
+    """Return ``sum(a * b)`` accumulated in float64."""
+    return tf.reduce_sum(tf.cast(a, tf.float64) * tf.cast(b, tf.float64))
+
+
+@tf.function
+def _project_step(x, d, t):
+    """Return (clip(x + t d, 0, 255), the step actually taken, flat)."""
+    new = tf.clip_by_value(x + t * tf.reshape(d, tf.shape(x)), 0.0, 255.0)
+    return new, tf.reshape(new - x, (-1,))
+
+
+@tf.function
+def _two_loop(g, s_mem, y_mem, rho, gamma):
+    """L-BFGS direction ``-H g`` from the stored pairs (newest last).
+
+    Vectors stay float32; each dot product is accumulated in float64.
+    Unused slots have ``rho = 0`` and change nothing.
+    """
+    m = s_mem.shape[0]
+    q = -g
+    alphas = []
+    for i in reversed(range(m)):
+        a = rho[i] * _dot(s_mem[i], q)
+        q -= tf.cast(a, tf.float32) * y_mem[i]
+        alphas.append(a)
+    r = q * gamma
+    for i, a in zip(range(m), reversed(alphas)):
+        b = rho[i] * _dot(y_mem[i], r)
+        r += s_mem[i] * tf.cast(a - b, tf.float32)
+    return r
 
 
 @tf.function
@@ -523,7 +625,8 @@ def get_stylizer(content, style, *, size: int = DEFAULT_SIZE,
                  style_layers: Sequence[str] = DEFAULT_STYLE_LAYERS,
                  weights: str = "auto", pooling: str = "max",
                  style_scale: float | Sequence[float] = 1.0,
-                 verbose: bool = True) -> Stylizer:
+                 verbose: bool = True, masks=None,
+                 style_masks=None) -> Stylizer:
     """Return a cached :class:`Stylizer` for these images and layers."""
     size = check_size(size)
     content = as_image(content)
@@ -533,6 +636,9 @@ def get_stylizer(content, style, *, size: int = DEFAULT_SIZE,
            tuple(content_layers), tuple(style_layers), str(weights), pooling,
            tuple(style_scale) if isinstance(style_scale, (list, tuple))
            else style_scale)
+    if masks is not None or style_masks is not None:
+        from .spatial import masks_key
+        key += (masks_key(masks), masks_key(style_masks))
     if key in _CACHE:
         cache_stats["hits"] += 1
         _CACHE.move_to_end(key)
@@ -542,7 +648,7 @@ def get_stylizer(content, style, *, size: int = DEFAULT_SIZE,
                         size=size, content_layers=content_layers,
                         style_layers=style_layers, weights=weights,
                         pooling=pooling, style_scale=style_scale,
-                        verbose=verbose)
+                        verbose=verbose, masks=masks, style_masks=style_masks)
     _CACHE[key] = stylizer
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -568,7 +674,8 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
             init="content", seed: int = 0,
             callback: Callable[[Progress], Any] | None = None,
             progress: bool | None = None, weights: str = "auto",
-            pooling: str = "max", **run_options) -> StyleResult:
+            pooling: str = "max", preserve_color: str | None = None,
+            masks=None, style_masks=None, **run_options) -> StyleResult:
     """Return a :class:`StyleResult` whose ``.image`` has the content of
     ``content`` painted in the style of ``style``.
 
@@ -582,7 +689,32 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
       init: ``"content"``, ``"noise"``, ``"style"`` or an array.
       callback: called with a :class:`Progress` each step; ``True`` stops.
       weights: VGG16 weights, see :func:`style_lib.vgg.load_vgg16`.
+      blend_weights: one weight per style (normalised to sum 1).
+      style_scale: size of each style image relative to ``size``.
+      preserve_color: keep the content's colours (:mod:`style_lib.color`):
+        ``"luminance"`` stylises the luminance only and puts the content's
+        chroma back (callbacks then see grey images); ``"histogram"``
+        recolours the styles to the content's mean and covariance first.
+      masks: one mask per style (spatial control, :mod:`style_lib.spatial`).
+      style_masks: optional masks on the style images.
     """
+    from .color import check_preserve_color
+    if check_preserve_color(preserve_color) is not None:
+        return _stylize_preserving_color(
+            content, style, preserve_color, size=size, steps=steps,
+            optimizer=optimizer, content_weight=content_weight,
+            style_weight=style_weight, tv_weight=tv_weight,
+            content_layers=content_layers, style_layers=style_layers,
+            layer_weights=layer_weights, blend_weights=blend_weights,
+            style_scale=style_scale, init=init, seed=seed, callback=callback,
+            progress=progress, weights=weights, pooling=pooling, masks=masks,
+            style_masks=style_masks, **run_options)
+    if check_size(size) > MEMORY_CHECK_SIZE:
+        from .large import check_memory
+        shape = as_image(content).shape
+        check_memory(size, shape[1] / shape[0],
+                     tuple(content_layers) + tuple(style_layers),
+                     optimizer=optimizer)
     for name, value in (("content_weight", content_weight),
                         ("style_weight", style_weight), ("tv_weight", tv_weight)):
         check_weight(name, value)
@@ -594,7 +726,8 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
     stylizer = get_stylizer(content, style, size=size,
                             content_layers=content_layers,
                             style_layers=style_layers, weights=weights,
-                            pooling=pooling, style_scale=style_scale)
+                            pooling=pooling, style_scale=style_scale,
+                            masks=masks, style_masks=style_masks)
     n = len(stylizer.style_layers)
     stylizer.set_weights(content_weight=content_weight,
                          style_weight=style_weight, tv_weight=tv_weight,
@@ -604,6 +737,29 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
                          else [1.0] * len(stylizer.styles))
     return stylizer.run(steps=steps, optimizer=optimizer, init=init, seed=seed,
                         callback=callback, progress=progress, **run_options)
+
+
+#: ``stylize`` checks the memory before runs larger than this (px).
+MEMORY_CHECK_SIZE = 1024
+
+
+def _stylize_preserving_color(content, style, mode: str, *, size: int,
+                              init="content", **kwargs) -> StyleResult:
+    """``stylize`` with ``preserve_color``: pre- and post-processing only."""
+    from . import color
+    size = check_size(size)
+    content_image = as_image(content, size)
+    styles = [as_image(s) for s in (style if isinstance(style, (list, tuple))
+                                    else [style])]
+    content_in, styles_in = color.preserve_inputs(content_image, styles, mode)
+    if mode == "luminance" and not isinstance(init, str):
+        init = color.gray3(color.luminance(as_image(init)))
+    result = stylize(content_in, styles_in if len(styles_in) > 1 else
+                     styles_in[0], size=size, init=init, **kwargs)
+    if mode == "luminance":
+        result.image = color.combine_luminance(result.image, content_image)
+    result.settings["preserve_color"] = mode
+    return result
 
 
 __all__ = ["DEFAULT_CONTENT_LAYERS", "DEFAULT_STYLE_LAYERS", "LAYERS",
