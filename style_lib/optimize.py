@@ -42,6 +42,7 @@ DEFAULT_CONTENT_WEIGHT = 1.0
 DEFAULT_STYLE_WEIGHT = 1e4
 DEFAULT_TV_WEIGHT = 1e-2
 OPTIMIZERS = ("lbfgs", "adam", "gd")
+DEFAULT_OPTIMIZER = "lbfgs"
 NOISE_STD = 20.0          # init="noise": mid-grey 128 plus N(0, 20^2)
 MAX_SIZE = 4096
 
@@ -412,7 +413,8 @@ class Stylizer:
         return image
 
     # -- the loop ----------------------------------------------------------------
-    def run(self, *, steps: int = DEFAULT_STEPS, optimizer: str = "lbfgs",
+    def run(self, *, steps: int = DEFAULT_STEPS,
+            optimizer: str = DEFAULT_OPTIMIZER,
             init="content", seed: int = 0, callback: Callable[[Progress], Any]
             | None = None, progress: bool | None = None, step_size: float = 10.0,
             learning_rate: float = 5.0) -> StyleResult:
@@ -662,7 +664,7 @@ def clear_cache() -> None:
 
 
 def stylize(content, style, *, size: int = DEFAULT_SIZE,
-            steps: int | None = None, optimizer: str = "lbfgs",
+            steps: int | None = None, optimizer: str = DEFAULT_OPTIMIZER,
             content_weight: float = DEFAULT_CONTENT_WEIGHT,
             style_weight: float = DEFAULT_STYLE_WEIGHT,
             tv_weight: float = DEFAULT_TV_WEIGHT,

@@ -46,3 +46,26 @@ def demo_images(mirror_dir: Path, _demo_cache: Path,
     monkeypatch.setenv("STYLE_LIB_IMAGE_MIRROR", str(mirror_dir))
     monkeypatch.setenv("STYLE_LIB_CACHE", str(_demo_cache))
     return mirror_dir
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config._style_lib_started = __import__("time").perf_counter()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Record the suite's wall time for the benchmark table (not asserted)."""
+    import datetime
+    import json
+    import time
+
+    started = getattr(session.config, "_style_lib_started", None)
+    if started is None or session.testscollected < 50:   # a partial run
+        return
+    out = Path(__file__).resolve().parents[1] / "test-output"
+    out.mkdir(exist_ok=True)
+    (out / "last_test_run.json").write_text(json.dumps({
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+        "tests": session.testscollected,
+        "outcome": "passed" if exitstatus == 0 else f"exit status {exitstatus}",
+    }, indent=2) + "\n")

@@ -1,0 +1,38 @@
+"""``python -m benchmarks`` (or ``make bench``): the speed and memory table.
+
+Prints the table, writes it to ``benchmarks/RESULTS.md`` and the same
+figures to ``benchmarks/results.json``. Options: ``--quick`` (tiny sizes,
+for a smoke run; does not overwrite RESULTS.md unless ``--write``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .suite import render_markdown, run_all
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes and budgets (a smoke run, minutes less)")
+    parser.add_argument("--write", action="store_true",
+                        help="write RESULTS.md/results.json even with --quick")
+    args = parser.parse_args(argv)
+    results = run_all(quick=args.quick)
+    table = render_markdown(results)
+    print(table)
+    if not args.quick or args.write:
+        (HERE / "RESULTS.md").write_text(table)
+        (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {HERE / 'RESULTS.md'} and {HERE / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
