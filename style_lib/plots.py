@@ -221,9 +221,11 @@ def feature_maps_by_layer(rows: Mapping[str, Any], *, n: int = 8,
     first = channels is None
     lead = 1 if image is not None else 0
     ncols = (n if first else len(channels)) + lead
+    aspect = float(np.median([a.shape[0] / a.shape[1] for a in arrays.values()]))
     fig, axes = _plt().subplots(len(arrays), ncols, squeeze=False,
                                 constrained_layout=True,
-                                figsize=(size * ncols, (size + 0.2) * len(arrays)
+                                figsize=(size * ncols,
+                                         (size * aspect + 0.3) * len(arrays)
                                          + (0.4 if suptitle else 0.0)))
     if image is not None:
         from .images import to_uint8
@@ -405,3 +407,74 @@ def channel_histograms(images: Mapping[str, Any], *,
         ax.legend(fontsize="x-small")
     axes[0, 0].set_ylabel("pixels")
     return fig
+
+
+# ------------------------------------------- beyond the basics (nb 07) ---
+
+def mask_overlay(image: Any, masks: Mapping[str, Any], *, size: float = 3.0,
+                 alpha: float = 0.55) -> "Figure":
+    """Return a Figure: the image, then each mask tinted over it.
+
+    Args:
+      image: ``(H, W, 3)`` RGB in ``[0, 255]``.
+      masks: title -> mask ``(H, W)`` in ``[0, 1]`` (1 = style here).
+      alpha: strength of the tint where the mask is 1.
+    """
+    from .images import to_uint8
+    img = to_uint8(image).astype(np.float32)
+    if not masks:
+        raise SettingsError("mask_overlay() got no masks.")
+    colours = [(255, 80, 0), (0, 160, 255), (80, 220, 80), (220, 0, 220)]
+    panels = {"image": img}
+    for i, (title, mask) in enumerate(masks.items()):
+        m = _array(mask).astype(np.float32)
+        if m.shape != img.shape[:2]:
+            raise SettingsError(f"mask {title!r} has shape {m.shape}, the image "
+                                f"{img.shape[:2]}; resize it first.")
+        tint = np.array(colours[i % len(colours)], np.float32)
+        a = alpha * m[..., None]
+        panels[str(title)] = (1 - a) * img + a * tint
+    from .images import show_images
+    return show_images(panels, size=size)
+
+
+def crop_comparison(images: Mapping[str, Any], box: Sequence[float], *,
+                    size: float = 3.5) -> "Figure":
+    """Return a Figure: top row the whole images with ``box`` drawn, bottom
+    row the same crop of each, enlarged (nearest neighbour, no smoothing).
+
+    Args:
+      images: title -> ``(H, W, 3)`` image; all the same size.
+      box: ``(top, left, height, width)`` as fractions of the image (0..1).
+    """
+    from matplotlib.patches import Rectangle
+
+    from .images import to_uint8
+    if not images:
+        raise SettingsError("crop_comparison() got no images.")
+    arrays = {str(k): to_uint8(v) for k, v in images.items()}
+    shapes = {a.shape for a in arrays.values()}
+    if len(shapes) != 1:
+        raise SettingsError(f"crop_comparison needs images of one size, got "
+                            f"{sorted(shapes)}.")
+    h, w = next(iter(shapes))[:2]
+    top, left, bh, bw = (float(v) for v in box)
+    y0, x0 = int(top * h), int(left * w)
+    y1, x1 = max(y0 + 1, int((top + bh) * h)), max(x0 + 1, int((left + bw) * w))
+    n = len(arrays)
+    fig, axes = _plt().subplots(2, n, squeeze=False, constrained_layout=True,
+                                figsize=(size * n, size * (h / w + (y1 - y0) /
+                                                          max(1, x1 - x0))))
+    for i, (title, arr) in enumerate(arrays.items()):
+        axes[0, i].imshow(arr)
+        axes[0, i].add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False,
+                                       edgecolor="yellow", lw=1.5))
+        axes[0, i].set_title(title)
+        axes[1, i].imshow(arr[y0:y1, x0:x1], interpolation="nearest")
+        axes[1, i].set_title(f"crop {x1 - x0}×{y1 - y0} px", fontsize="small")
+        for ax in axes[:, i]:
+            ax.axis("off")
+    return fig
+
+
+__all__ += ["mask_overlay", "crop_comparison"]

@@ -1,0 +1,219 @@
+"""The functions written out in the notebooks agree with style_lib, and the
+exercise solutions hidden in the notebooks pass their checkers.
+
+Helpers for any notebook (append tests for new notebooks at the end):
+
+* ``definitions_from_notebook(path, names)`` -> ``{name: function}``: runs only
+  the notebook's import statements and the ``def``/``class`` statements of
+  ``names`` -- not the cells that load images, train or plot.
+* ``solutions_from_notebook(path)`` -> the hidden solutions (code inside
+  ``<details><summary><b>Solution ...`` markdown) together with the
+  ``checks.check_*(...)`` call of the exercise cell before each one.
+* ``run_solution(path, solution)`` -> what the checker returned.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from style_lib import checks, losses
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+# ------------------------------------------------------------- helpers ---
+
+def _notebook_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path if path.is_absolute() else NOTEBOOKS / path
+
+
+def _code_cells(path: str | Path) -> list[str]:
+    """Return the sources of the code cells, with IPython magics removed."""
+    nb = nbformat.read(_notebook_path(path), as_version=4)
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        lines = [line for line in cell.source.splitlines()
+                 if not line.lstrip().startswith(("%", "!"))]
+        cells.append("\n".join(lines))
+    return cells
+
+
+def _imports(cells: Sequence[str]) -> list[ast.stmt]:
+    """Return the top-level import statements of all cells, in order."""
+    nodes: list[ast.stmt] = []
+    for source in cells:
+        nodes += [node for node in ast.parse(source).body
+                  if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return nodes
+
+
+def _exec(nodes: list[ast.stmt], namespace: dict[str, Any], label: str) -> None:
+    module = ast.Module(body=nodes, type_ignores=[])
+    exec(compile(module, label, "exec"), namespace)  # noqa: S102 - our own notebooks
+
+
+def definitions_from_notebook(path: str | Path, names: Sequence[str],
+                              extra: Sequence[str] = ()) -> dict[str, Any]:
+    """Return ``{name: object}`` for functions/classes defined in a notebook.
+
+    Only the notebook's imports and the ``def``/``class`` statements named in
+    ``names`` are executed (the last definition of a name wins, as when the
+    notebook runs top to bottom); ``extra`` names top-level assignments
+    (e.g. constants a function needs) to run as well.
+
+    Args:
+      path: notebook path, absolute or relative to ``notebooks/``.
+      names: the functions or classes to return.
+      extra: names of assignments to execute too.
+    """
+    cells = _code_cells(path)
+    wanted = set(names) | set(extra)
+    chosen: dict[str, tuple[int, ast.stmt]] = {}   # name -> (position, node)
+    position = 0
+    for source in cells:
+        for node in ast.parse(source).body:
+            position += 1
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                 ast.ClassDef)) and node.name in wanted:
+                chosen[node.name] = (position, node)
+            elif isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name) and target.id in extra:
+                        chosen[target.id] = (position, node)
+    missing = [name for name in names if name not in chosen]
+    if missing:
+        raise KeyError(f"{path} defines no {missing}")
+    namespace: dict[str, Any] = {"__name__": Path(path).stem}
+    _exec(_imports(cells), namespace, f"{path}:imports")
+    unique = {pos: node for pos, node in chosen.values()}   # notebook order
+    _exec([unique[pos] for pos in sorted(unique)], namespace, str(path))
+    return {name: namespace[name] for name in names}
+
+
+@dataclass
+class Solution:
+    """One hidden solution and the checker call of its exercise."""
+
+    code: str
+    check: str | None      # e.g. "checks.check_preprocess(my_preprocess)"
+    cell: int              # index of the markdown cell
+
+
+_SOLUTION = re.compile(r"<summary>.*?Solution.*?</summary>.*?```python\n(.*?)```",
+                       re.S)
+
+
+def solutions_from_notebook(path: str | Path) -> list[Solution]:
+    """Return the hidden solutions of a notebook's exercises, in order."""
+    nb = nbformat.read(_notebook_path(path), as_version=4)
+    found, last_check = [], None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            last_check = None
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                        and node.func.attr.startswith("check_"):
+                    last_check = ast.unparse(node)
+        elif cell.cell_type == "markdown":
+            match = _SOLUTION.search(cell.source)
+            if match:
+                found.append(Solution(match.group(1), last_check, i))
+                last_check = None          # one checker per exercise
+    return found
+
+
+def run_solution(path: str | Path, solution: Solution) -> Any:
+    """Run the notebook's imports, then a solution, then its checker call."""
+    namespace: dict[str, Any] = {"__name__": Path(path).stem}
+    _exec(_imports(_code_cells(path)), namespace, f"{path}:imports")
+    exec(compile(solution.code, f"{path}:solution@{solution.cell}", "exec"),  # noqa: S102
+         namespace)
+    return eval(solution.check, namespace)  # noqa: S307 - our own notebooks
+
+
+def _features(shape, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.maximum(rng.standard_normal(shape), 0).astype(np.float32)
+
+
+# ---------------------------------------------------- notebooks 01-03 ---
+
+CHECKED_SOLUTIONS = [
+    (nb, i) for nb, count in [("01_vgg16_features.ipynb", 3),
+                              ("02_content_loss.ipynb", 2),
+                              ("03_gram_matrices.ipynb", 2)]
+    for i in range(count)]
+
+
+def test_solution_counts():
+    """Every exercise of 01-03 has a hidden solution; most have a checker."""
+    for nb, expected in [("01_vgg16_features.ipynb", 3),
+                         ("02_content_loss.ipynb", 2),
+                         ("03_gram_matrices.ipynb", 2)]:
+        solutions = solutions_from_notebook(nb)
+        assert len([s for s in solutions if s.check]) == expected, nb
+        assert len(solutions) == 3, nb
+
+
+@pytest.mark.parametrize("notebook, index", CHECKED_SOLUTIONS)
+def test_solutions_pass_their_checkers(notebook, index, capsys):
+    solution = [s for s in solutions_from_notebook(notebook) if s.check][index]
+    assert run_solution(notebook, solution) is True, capsys.readouterr().out
+
+
+def test_02_content_loss_matches_library():
+    content_loss = definitions_from_notebook("02_content_loss.ipynb",
+                                             ["content_loss"])["content_loss"]
+    f = tf.reshape([1.0, 2.0, 3.0, 4.0], (1, 2, 2, 1))
+    p = tf.reshape([1.0, 0.0, 3.0, 1.0], (1, 2, 2, 1))
+    assert float(content_loss(f, p)) == 6.5
+    for shape in [(1, 6, 5, 8), (7, 4, 3)]:
+        f, p = _features(shape, 1), _features(shape, 2)
+        np.testing.assert_allclose(content_loss(f, p), losses.content_loss(f, p),
+                                   rtol=1e-6)
+    assert checks.check_content_loss(content_loss) is True
+
+
+def test_03_gram_matrix_matches_library():
+    gram_matrix = definitions_from_notebook("03_gram_matrices.ipynb",
+                                            ["gram_matrix"])["gram_matrix"]
+    x = _features((5, 7, 16))
+    np.testing.assert_allclose(gram_matrix(x), losses.gram_matrix(x), rtol=1e-5)
+    np.testing.assert_allclose(gram_matrix(x[None]), losses.gram_matrix(x[None])[0],
+                               rtol=1e-5)
+    assert checks.check_gram_matrix(gram_matrix) is True
+
+
+def test_03_normalisation_conventions():
+    """The re-implementations of other code bases relate to the paper as stated."""
+    names = ["gram_matrix", "flat", "paper_style", "tf_tutorial_style",
+             "keras_example_style", "johnson_gram", "neural_style_style",
+             "cs231n_style"]
+    fns = definitions_from_notebook("03_gram_matrices.ipynb", names)
+    f, s = tf.constant(_features((1, 6, 8, 12), 3)), tf.constant(_features((1, 6, 8, 12), 4))
+    m, n, pixels = 48, 12, 4 * 48
+    e = float(fns["paper_style"](f, s))
+    np.testing.assert_allclose(
+        e, losses.style_layer_loss(f, losses.gram_matrix(s)), rtol=1e-5)
+    np.testing.assert_allclose(fns["tf_tutorial_style"](f, s), 4 * e, rtol=1e-4)
+    np.testing.assert_allclose(fns["keras_example_style"](f, s, pixels),
+                               (m / pixels) ** 2 * (n / 3) ** 2 * e, rtol=1e-4)
+    np.testing.assert_allclose(fns["neural_style_style"](f, s), 4 * e / n**2, rtol=1e-4)
+    np.testing.assert_allclose(fns["cs231n_style"](f, s), 4 * e, rtol=1e-4)
+
+
+def test_helpers_report_missing_definitions():
+    with pytest.raises(KeyError, match="no_such_function"):
+        definitions_from_notebook("02_content_loss.ipynb", ["no_such_function"])
