@@ -33,7 +33,7 @@ from style_lib.widgets import (CONVERGED_TOL, CONVERGED_WINDOW,  # noqa: E402
 
 
 def measure(size: int = 128, *, content: str = "tubingen",
-            style: str = "starry_night", style_weights=(1e5, 1e3),
+            style: str = "starry_night", style_weights=(1e5, 1e4),
             steps: int = 200, weights: str = "auto",
             timeout: float = 300.0) -> dict:
     """Return latencies (seconds) of the interactive app at ``size`` px.

@@ -1,0 +1,376 @@
+"""Tests for style_lib.widgets: the slider app, driven from Python (no browser).
+
+Setting ``slider.value`` in Python runs the same observers as moving the
+slider in JupyterLab, so these tests cover the callbacks; tests/test_browser.py
+covers the real page.
+"""
+from __future__ import annotations
+
+import io
+import struct
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from style_lib import optimize, widgets
+from style_lib.errors import ImageError
+from style_lib.images import load_image, to_uint8
+from style_lib.widgets import StyleTransferApp, format_weight, settings_name
+
+SIZE = 48
+TIMEOUT = 60.0          # generous: the CI machine is slow and shared
+
+
+@pytest.fixture
+def images_env(mirror_dir: Path, tmp_path_factory: pytest.TempPathFactory,
+               monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Serve the demo images from the mirror, with a private cache folder."""
+    cache = tmp_path_factory.getbasetemp() / "widgets_image_cache"
+    cache.mkdir(exist_ok=True)
+    monkeypatch.setenv("STYLE_LIB_IMAGE_MIRROR", str(mirror_dir))
+    monkeypatch.setenv("STYLE_LIB_CACHE", str(cache))
+    return mirror_dir
+
+
+@pytest.fixture
+def make_app(images_env, tmp_path: Path):
+    """Build tiny apps (offline weights, short debounce); stop them afterwards."""
+    apps: list[StyleTransferApp] = []
+
+    def make(content="tubingen", style="starry_night",
+             **kwargs) -> StyleTransferApp:
+        options = dict(size=SIZE, steps=6, weights="offline", debounce=0.2,
+                       preview_interval=0.0, output_dir=tmp_path / "out")
+        options.update(kwargs)
+        app = StyleTransferApp(content, style, **options)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.stop()
+        assert app.wait(TIMEOUT), "a run did not stop when asked"
+
+
+def wait_for(predicate, timeout: float = TIMEOUT) -> bool:
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+def png_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(to_uint8(array)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A tiny PNG file whose header claims ``width`` x ``height`` pixels."""
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return (struct.pack(">I", len(payload)) + kind + payload
+                + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b""))
+
+
+def upload_value(name: str, content: bytes) -> tuple[dict, ...]:
+    """What ipywidgets' FileUpload holds after the browser sent one file."""
+    import datetime as dt
+    return ({"name": name, "type": "image/png", "size": len(content),
+             "content": memoryview(content),
+             "last_modified": dt.datetime.now(dt.timezone.utc)},)
+
+
+# ------------------------------------------------------------ pure helpers --
+
+def test_format_weight_is_short_and_file_name_safe() -> None:
+    assert [format_weight(v) for v in (1, 1e4, 1e-2, 0, 3162.3, 0.5, 9.96)] \
+        == ["1", "1e4", "1e-2", "0", "3.2e3", "5e-1", "1e1"]
+
+
+def test_settings_name_records_the_settings() -> None:
+    assert settings_name("tubingen", "starry_night", content_weight=1,
+                         style_weight=1e4, tv_weight=1e-2, size=192) \
+        == "tubingen-starry_night-c1-s1e4-tv1e-2-192px.png"
+    name = settings_name("my cat!", "starry_night", content_weight=1,
+                         style_weight=1e5, tv_weight=0, size=64,
+                         layer_weights=[1, 0, 0, 0, 0.5])
+    assert name == "my_cat-starry_night-c1-s1e5-tv0-64px-lw1_0_0_0_0.5.png"
+
+
+# ------------------------------------------------------------------- the UI --
+
+def test_app_builds_the_controls(make_app) -> None:
+    app = make_app()
+    assert app.size == SIZE and app.steps == 6
+    assert app.content_weight_slider.value == 1
+    assert app.style_weight_slider.value == pytest.approx(1e4)
+    assert app.tv_weight_slider.value == pytest.approx(1e-2)
+    for slider, low, high in ((app.content_weight_slider, 1e-3, 1e3),
+                              (app.style_weight_slider, 1, 1e8),
+                              (app.tv_weight_slider, 1e-6, 1e2)):
+        assert 10 ** slider.min <= low and 10 ** slider.max >= high
+    assert list(app.layer_sliders) == list(optimize.DEFAULT_STYLE_LAYERS)
+    assert "tubingen" in app.content_picker.options
+    assert "starry_night" in app.content_picker.options   # any name goes
+    assert "chelsea" in app.style_picker.options
+    assert app.preview_png.startswith(b"\x89PNG")
+    assert app.current_image.shape == (36, 48, 3)
+    assert app.stylizer is None and app.runs_started == 0  # nothing ran yet
+    assert "style-preview" in app.preview._dom_classes
+    assert "style-weight-slider" in app.style_weight_slider._dom_classes
+    assert "style-app" in app.widget._dom_classes
+    bundle = app._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "Ready" in app.status_text
+
+
+def test_slider_move_warm_starts_with_cached_targets(make_app) -> None:
+    app = make_app()
+    assert app.run(wait=True, timeout=TIMEOUT)
+    assert app.last_error is None, app.status_text
+    stylizer, traces = app.stylizer, app.stylizer.traces
+    assert stylizer.targets_computed == 1
+    before_png, before_image = app.preview_png, app.current_image
+    previews, runs = app.previews_shown, app.runs_started
+
+    app.style_weight_slider.value = 1e6            # as if the slider moved
+    assert app.wait(TIMEOUT)
+    assert app.runs_started == runs + 1            # the callback ran
+    assert app.previews_shown > previews
+    assert app.preview_png != before_png           # the picture changed
+    assert app.stylizer is stylizer                # same targets ...
+    assert stylizer.targets_computed == 1          # ... not recomputed
+    assert stylizer.traces == traces               # and no retrace
+    assert app.stylizers_built == 1
+    assert float(stylizer.style_weight.numpy()) == pytest.approx(1e6)
+    # Warm start: the run began at the previous picture, not at the photo.
+    result = app.last_result
+    assert result.settings["init"] == "array"
+    expected = stylizer.loss_terms(before_image)["total"]
+    assert result.history["total"][0] == pytest.approx(expected, rel=1e-4)
+    assert result.history["total"][-1] < result.history["total"][0]
+
+
+def test_layer_and_tv_sliders_reach_the_stylizer(make_app) -> None:
+    app = make_app()
+    assert app.run(wait=True, timeout=TIMEOUT)
+    traces = app.stylizer.traces
+    app.layer_sliders["conv1_1"].value = 1.0
+    app.tv_weight_slider.value = 1.0
+    assert app.wait(TIMEOUT)
+    weights = app.stylizer.weights()
+    assert weights["layer_weights"]["conv1_1"] == pytest.approx(1.0)
+    assert weights["tv_weight"] == pytest.approx(1.0)
+    assert app.stylizer.traces == traces
+
+
+def test_rapid_moves_are_debounced_into_one_run(make_app) -> None:
+    app = make_app(debounce=0.3)
+    assert app.run(wait=True, timeout=TIMEOUT)
+    runs = app.runs_started
+    for value in (1e3, 1e4, 1e5, 1e6, 1e7):        # faster than the debounce
+        app.style_weight_slider.value = value
+        time.sleep(0.02)
+    assert app.busy
+    assert app.wait(TIMEOUT)
+    assert app.runs_started == runs + 1
+    assert app.last_result.settings["style_weight"] == pytest.approx(1e7)
+
+
+def test_stop_ends_the_run_quickly_and_keeps_the_picture(make_app) -> None:
+    app = make_app(steps=500)
+    app.run()
+    assert wait_for(lambda: app.progress.value >= 3), app.status_text
+    started = time.monotonic()
+    app.stop()
+    assert app.wait(10.0), "the optimiser thread did not stop"
+    assert time.monotonic() - started < 10.0
+    assert app.last_reason == "stopped"
+    assert "stopped" in app.status_text.lower()
+    assert 3 <= app.last_steps < 500
+    assert not np.array_equal(app.current_image, app.stylizer.content)
+
+
+def test_a_new_run_cancels_the_old_one_never_two_at_once(make_app) -> None:
+    app = make_app(steps=500)
+    app.run(wait=True, timeout=TIMEOUT)            # build the stylizer first
+    stylizer = app.stylizer
+    active, peak = [0], [0]
+    lock = threading.Lock()
+    original = stylizer.run
+
+    def counting_run(*args, **kwargs):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        try:
+            return original(*args, **kwargs)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    stylizer.run = counting_run
+    try:
+        finished = app.runs_finished
+        before = app._history
+        app.run()
+        assert wait_for(lambda: app._history is not before
+                        and len(app._history["step"]) >= 2)
+        first, first_history = app._thread, app._history
+        app.run()                                    # supersedes the first
+        first.join(10.0)
+        assert not first.is_alive(), "the old run was not cancelled"
+        assert app.last_reason == "cancelled"
+        assert len(first_history["step"]) < 500
+        assert wait_for(lambda: app._history is not first_history
+                        and len(app._history["step"]) >= 2)  # the new one runs
+        app.stop()
+        assert app.wait(10.0)
+        assert app.runs_finished == finished + 2
+        assert peak[0] == 1                          # one optimiser at a time
+    finally:
+        del stylizer.run
+
+
+def test_bad_uploads_leave_the_picture_and_explain(make_app) -> None:
+    app = make_app()
+    assert app.run(wait=True, timeout=TIMEOUT)
+    png, image, stylizer = app.preview_png, app.current_image, app.stylizer
+    runs = app.runs_started
+
+    app.content_upload.value = upload_value("holiday.jpg", b"this is text\n" * 20)
+    assert isinstance(app.last_error, ImageError)
+    assert "holiday.jpg" in app.status_text
+    assert "not an image" in app.status_text
+    assert "⚠" in app.status.value
+    assert app.content_upload.value == ()            # ready for another try
+
+    for side in (60000, 8000):      # Pillow's bomb limit; style_lib's limit
+        data = png_header(side, side)
+        assert len(data) < 200
+        app.style_upload.value = upload_value("bomb.png", data)
+        assert "too large" in app.status_text and "bomb.png" in app.status_text
+        assert "tmp" not in app.status_text.lower()  # no temp-file paths
+
+    app.max_upload_bytes = 1000
+    big = png_bytes(np.random.default_rng(0).uniform(0, 255, (64, 64, 3)))
+    assert len(big) > 1000
+    assert not app.upload("content", big, "huge.png")
+    assert "limit" in app.status_text
+
+    assert app.content_picker.value == "tubingen"
+    assert app.style_picker.value == "starry_night"
+    assert app.preview_png == png
+    np.testing.assert_array_equal(app.current_image, image)
+    assert app.runs_started == runs and not app.busy
+    assert app.stylizer is stylizer
+
+
+def test_a_good_upload_becomes_the_painting(make_app) -> None:
+    app = make_app()
+    stripes = np.zeros((64, 64, 3), np.float32)
+    stripes[:] = (255, 200, 0)
+    stripes[:, ::8] = 0
+    app.style_upload.value = upload_value("stripes.png", png_bytes(stripes))
+    assert app.style_picker.value == "stripes (upload)"
+    assert "stripes (upload)" in app.style_picker.options
+    assert app.wait(TIMEOUT)
+    assert app.last_error is None, app.status_text
+    np.testing.assert_allclose(app.stylizer.styles[0].mean((0, 1)),
+                               np.array([255, 200, 0]) * 7 / 8, atol=15)
+    assert app.last_result is not None
+
+
+def test_save_names_the_settings_and_never_overwrites(make_app, tmp_path) -> None:
+    app = make_app()
+    assert app.run(wait=True, timeout=TIMEOUT)
+    app.style_weight_slider.value = 1e5
+    assert app.wait(TIMEOUT)
+    folder = tmp_path / "results"
+    first = app.save(folder)
+    assert first.name == "tubingen-starry_night-c1-s1e5-tv1e-2-48px.png"
+    np.testing.assert_array_equal(load_image(first),
+                                  to_uint8(app.current_image))
+    second = app.save(folder)
+    assert second.name == "tubingen-starry_night-c1-s1e5-tv1e-2-48px-2.png"
+    assert first.read_bytes() == second.read_bytes()
+    # An unrelated file with the next name is left alone.
+    third = folder / "tubingen-starry_night-c1-s1e5-tv1e-2-48px-3.png"
+    third.write_bytes(b"keep me")
+    fourth = app.save(folder)
+    assert fourth.name.endswith("-4.png") and third.read_bytes() == b"keep me"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        p.name for p in (first, second, third, fourth))   # no temp files left
+
+
+def test_save_button_reports_in_the_status(make_app, tmp_path) -> None:
+    app = make_app()
+    app.folder_text.value = str(tmp_path / "clicked")
+    app.save_button.click()
+    saved = list((tmp_path / "clicked").glob("*.png"))
+    assert len(saved) == 1 and saved[0].name in app.status_text
+
+
+def test_new_size_warm_starts_and_new_photo_starts_from_it(make_app) -> None:
+    app = make_app()
+    assert app.run(wait=True, timeout=TIMEOUT)
+    first = app.stylizer
+    app.size_picker.value = 64                     # new targets, same picture
+    assert app.wait(TIMEOUT)
+    assert app.stylizer is not first and app.stylizer.size == 64
+    assert app.stylizers_built == 2
+    assert app.current_image.shape == (48, 64, 3)
+    assert app.last_result.settings["init"] == "array"
+    app.content_picker.value = "chelsea"           # a new photo starts afresh
+    assert app.wait(TIMEOUT)
+    assert app.last_error is None, app.status_text
+    assert app.last_result.settings["init"] == "content"
+    assert app.stylizer.size == 64 and app.stylizers_built == 3
+    assert "Chelsea" in app.credits.value
+
+
+def test_reset_restores_defaults_and_the_photo(make_app) -> None:
+    app = make_app()
+    app.style_weight_slider.value = 1e7
+    app.layer_sliders["conv5_1"].value = 0.0
+    assert app.wait(TIMEOUT)
+    assert not np.array_equal(app.current_image, app.stylizer.content)
+    runs = app.runs_started
+    app.reset()
+    assert app.style_weight_slider.value == pytest.approx(1e4)
+    assert app.layer_sliders["conv5_1"].value == pytest.approx(0.2)
+    np.testing.assert_allclose(app.current_image, app.stylizer.content)
+    time.sleep(0.4)                                  # longer than the debounce
+    assert app.runs_started == runs and not app.busy   # reset does not run
+
+
+def test_run_errors_show_in_the_status(make_app, monkeypatch) -> None:
+    app = make_app()
+
+    def broken(*args, **kwargs):
+        raise ImageError("the painting could not be read; try another one.")
+
+    monkeypatch.setattr(widgets, "get_stylizer", broken)
+    assert app.run(wait=True, timeout=TIMEOUT)
+    assert isinstance(app.last_error, ImageError)
+    assert app.last_reason == "error"
+    assert "could not be read" in app.status_text
+    assert not app.busy
+
+
+def test_show_displays_and_returns_the_app(images_env, monkeypatch) -> None:
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    app = widgets.show(size=SIZE, weights="offline")
+    assert isinstance(app, StyleTransferApp) and shown == [app.widget]
