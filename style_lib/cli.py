@@ -1,7 +1,12 @@
-"""Command line: ``python -m style_lib CONTENT STYLE -o OUT.png [options]``.
+"""Command line: ``python -m style_lib CONTENT STYLE [STYLE ...] -o OUT.png [options]``.
 
 CONTENT and STYLE are image files or demo names (``tubingen``,
 ``starry_night``, ...). Bad input prints one line and exits with code 2.
+
+Beyond the basics (notebook 07): several styles (``--style-blend-weights``,
+``--style-scale``), ``--preserve-color``, ``--mask`` (one per style) and
+large prints (``--coarse-to-fine`` or ``--sizes``). Options taking several
+values go after the positional arguments.
 """
 from __future__ import annotations
 
@@ -51,12 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Example: python -m style_lib tubingen starry_night -o out/tubingen.png")
     p.add_argument("content", help="content image: a file or a demo name "
                    "(tubingen, chelsea, coffee, rocket)")
-    p.add_argument("style", help="style image: a file or a demo name "
-                   "(starry_night, the_scream, great_wave, ...)")
+    p.add_argument("style", nargs="+", metavar="STYLE",
+                   help="style image: a file or a demo name "
+                   "(starry_night, the_scream, great_wave, ...); give several "
+                   "to blend them")
     p.add_argument("-o", "--output", required=True, type=Path,
                    help="output image (.png, .jpg or .webp); never an input")
-    p.add_argument("--size", type=_positive_int, default=optimize.DEFAULT_SIZE,
-                   help="longest side of the output in pixels (default %(default)s)")
+    p.add_argument("--size", type=_positive_int, default=None,
+                   help="longest side of the output in pixels (default "
+                        f"{optimize.DEFAULT_SIZE})")
     p.add_argument("--steps", type=_positive_int, default=None,
                    help=f"optimiser steps (default {optimize.DEFAULT_STEPS})")
     p.add_argument("--optimizer", choices=optimize.OPTIMIZERS, default="lbfgs",
@@ -79,7 +87,69 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar or summary")
+    _add_beyond_options(p)
     return p
+
+
+def _add_beyond_options(p: argparse.ArgumentParser) -> None:
+    """Options of notebook 07: colour, several styles, masks, large prints."""
+    g = p.add_argument_group(
+        "beyond the basics",
+        "colour preservation, several styles, regions and large prints "
+        "(options with several values go after CONTENT and STYLE)")
+    g.add_argument("--preserve-color", choices=("luminance", "histogram"),
+                   default=None,
+                   help="keep the content's colours: 'luminance' stylises the "
+                        "brightness only; 'histogram' recolours the style to the "
+                        "content's colours first")
+    g.add_argument("--style-blend-weights", type=_weight, nargs="+", default=None,
+                   metavar="W", help="one weight per style (normalised to sum "
+                   "1; default equal)")
+    g.add_argument("--style-scale", type=_scale, nargs="+", default=None,
+                   metavar="S", help="style image size relative to --size: one "
+                   "value, or one per style (default 1)")
+    g.add_argument("--mask", nargs="+", default=None, metavar="FILE",
+                   help="one mask image per style (white = this style, black = "
+                        "not; 'none' = the whole image), at any resolution")
+    g.add_argument("--coarse-to-fine", action="store_true",
+                   help="for large prints: stylise at --size/4, --size/2 (down "
+                        "to 256 px), then --size, each stage starting from the "
+                        "previous one upsampled; recommended above 512 px")
+    g.add_argument("--sizes", type=_positive_int, nargs="+", default=None,
+                   metavar="PX", help="explicit coarse-to-fine sizes, e.g. 256 "
+                   "512 1024 (implies --coarse-to-fine; the last is the output "
+                   "size); --steps is the first stage's, later stages get half")
+
+
+def _scale(text: str) -> float:
+    value = _weight(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text} must be > 0")
+    return value
+
+
+def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
+    """Exit 2 with one line for options that do not fit together."""
+    n = len(args.style)
+    if args.style_blend_weights is not None:
+        if len(args.style_blend_weights) != n:
+            parser.error(f"--style-blend-weights needs one weight per style: got "
+                         f"{len(args.style_blend_weights)} for {n} styles")
+        if not sum(args.style_blend_weights) > 0:
+            parser.error("--style-blend-weights must not all be 0")
+    if args.style_scale is not None and len(args.style_scale) not in (1, n):
+        parser.error(f"--style-scale needs one value or one per style: got "
+                     f"{len(args.style_scale)} for {n} styles")
+    if args.mask is not None and len(args.mask) != n:
+        parser.error(f"--mask needs one mask per style ('none' for no mask): "
+                     f"got {len(args.mask)} for {n} styles")
+    if args.sizes is not None:
+        if any(b <= a for a, b in zip(args.sizes, args.sizes[1:])):
+            parser.error(f"--sizes must increase, e.g. 256 512 1024; got "
+                         f"{' '.join(map(str, args.sizes))}")
+        if args.size is not None and args.size != args.sizes[-1]:
+            parser.error(f"--size {args.size} differs from the last of --sizes "
+                         f"({args.sizes[-1]}); give one of them")
 
 
 def _input_paths(*names: str) -> list[Path]:
@@ -90,28 +160,58 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 bad input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from . import images, optimize
+    _check_combinations(parser, args)
+    from . import images, large, optimize
+    inputs = _input_paths(args.content, *args.style, *(args.mask or []))
+    style = args.style if len(args.style) > 1 else args.style[0]
+    sizes = tuple(args.sizes) if args.sizes else large.default_sizes(
+        args.size or optimize.DEFAULT_SIZE) if args.coarse_to_fine else None
+    size = sizes[-1] if sizes else (args.size or optimize.DEFAULT_SIZE)
+    extra = {"preserve_color": args.preserve_color,
+             "blend_weights": args.style_blend_weights,
+             "masks": args.mask}
+    if args.style_scale is not None:
+        extra["style_scale"] = args.style_scale[0] if len(args.style_scale) == 1 \
+            else args.style_scale
+    stages = None
     try:
         # Check the output before spending minutes on the optimisation.
-        images.check_output_path(args.output,
-                                 inputs=_input_paths(args.content, args.style))
+        images.check_output_path(args.output, inputs=inputs)
+        content = optimize.as_image(args.content)
+        need = large.check_memory(optimize.check_size(size),
+                                  content.shape[1] / content.shape[0],
+                                  optimizer=args.optimizer)
+        if not args.quiet and (sizes or size > 512):
+            print(f"Memory: about {large.format_bytes(need + large.BASE_BYTES)}"
+                  f" at {size} px ({large.format_bytes(large.available_memory())}"
+                  " available)")
         start = time.perf_counter()
-        result = optimize.stylize(
-            args.content, args.style, size=args.size, steps=args.steps,
-            optimizer=args.optimizer, content_weight=args.content_weight,
-            style_weight=args.style_weight, tv_weight=args.tv_weight,
-            init=args.init, seed=args.seed, weights=args.weights,
-            progress=not args.quiet)
-        out = images.save_image(result.image, args.output,
-                                inputs=_input_paths(args.content, args.style))
+        common = dict(optimizer=args.optimizer, content_weight=args.content_weight,
+                      style_weight=args.style_weight, tv_weight=args.tv_weight,
+                      init=args.init, seed=args.seed, weights=args.weights,
+                      progress=not args.quiet, **extra)
+        if sizes:
+            stages = large.coarse_to_fine(args.content, style, sizes=sizes,
+                                          steps=args.steps, check=False,
+                                          verbose=not args.quiet, **common)
+            result = stages.stages[-1]
+        else:
+            result = optimize.stylize(args.content, style, size=size,
+                                      steps=args.steps, **common)
+        out = images.save_image(result.image, args.output, inputs=inputs)
     except StyleLibError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 2
     if not args.quiet:
         h = result.history
         note = " (interrupted: best image so far)" if result.interrupted else ""
+        how = f"{len(h['step'])} {args.optimizer} steps"
+        if stages is not None and len(stages.sizes) > 1:
+            how = (f"coarse to fine {' -> '.join(map(str, stages.sizes))} px ("
+                   f"{'+'.join(str(len(r.history['step'])) for r in stages.stages)}"
+                   f" {args.optimizer} steps)")
         print(f"Wrote {out}{note}: {result.image.shape[1]}x{result.image.shape[0]}"
-              f" px, {len(h['step'])} {args.optimizer} steps in "
+              f" px, {how} in "
               f"{time.perf_counter() - start:.1f} s, loss {h['total'][0]:.4g} -> "
               f"{result.best_loss:.4g}")
     return 130 if result.interrupted else 0
