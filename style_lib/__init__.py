@@ -2,8 +2,10 @@
 
 Each module holds one concept: ``images`` (load/save/show), ``data`` (the
 demo images), ``vgg`` (VGG16 features), ``losses`` (the paper's losses),
-``optimize`` (the stylisation loop), ``plots``, ``checks`` (exercise
-checkers), ``widgets`` (sliders) and ``cli`` (``python -m style_lib``).
+``optimize`` (the stylisation loop), ``color`` (keep the photo's colours),
+``spatial`` (masks, guided Grams), ``large`` (coarse-to-fine, memory),
+``plots``, ``checks`` (exercise checkers), ``widgets`` (sliders) and
+``cli`` (``python -m style_lib``).
 
 Importing the package silences TensorFlow's C++ start-up log lines.
 """
