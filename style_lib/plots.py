@@ -152,7 +152,7 @@ def loss_curves(histories: Mapping[str, Any], *,
     ax.set_xlabel("step" if x == "step" else "seconds")
     what = terms[0] if len(terms) == 1 else "loss"
     ax.set_ylabel(f"{what} / first value" if normalize else
-                  ("loss" if what == "total" else f"{what} loss"))
+                  ("loss" if what in ("total", "loss") else f"{what} loss"))
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize="small")
     if title:

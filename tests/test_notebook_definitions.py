@@ -217,3 +217,131 @@ def test_03_normalisation_conventions():
 def test_helpers_report_missing_definitions():
     with pytest.raises(KeyError, match="no_such_function"):
         definitions_from_notebook("02_content_loss.ipynb", ["no_such_function"])
+
+
+# ---------------------------------------------------- notebooks 04-05 ---
+
+NB04, NB05 = "04_style_loss.ipynb", "05_gradient_descent_loop.ipynb"
+
+
+def test_04_05_solution_counts():
+    """04: three exercises, two with checkers; 05: three, one with a checker."""
+    for nb, checked in [(NB04, 2), (NB05, 1)]:
+        solutions = solutions_from_notebook(nb)
+        assert len(solutions) == 3, nb
+        assert len([s for s in solutions if s.check]) == checked, nb
+
+
+@pytest.mark.parametrize("notebook, index", [(NB04, 0), (NB04, 1), (NB05, 0)])
+def test_04_05_solutions_pass_their_checkers(notebook, index, capsys):
+    solution = [s for s in solutions_from_notebook(notebook) if s.check][index]
+    assert run_solution(notebook, solution) is True, capsys.readouterr().out
+
+
+def test_04_style_losses_match_library():
+    fns = definitions_from_notebook(NB04, ["style_layer_loss", "style_loss",
+                                           "balanced_weights"])
+    layer_loss, style_loss = fns["style_layer_loss"], fns["style_loss"]
+    f, s = _features((1, 6, 5, 8), 1), _features((1, 4, 7, 8), 2)
+    a = losses.gram_matrix(s[0])
+    np.testing.assert_allclose(layer_loss(f, a), losses.style_layer_loss(f, a),
+                               rtol=1e-5)
+    assert float(layer_loss(f, losses.gram_matrix(f[0]))) == 0.0
+    assert checks.check_style_loss(layer_loss) is True
+
+    feats = {"a": _features((1, 6, 6, 4), 3), "b": _features((1, 3, 3, 8), 4)}
+    targets = {k: losses.gram_matrix(_features(v.shape, 5)[0]) for k, v in feats.items()}
+    for weights in (None, {"a": 0.7, "b": 0.3}, {"b": 2.0}):
+        np.testing.assert_allclose(style_loss(feats, targets, weights),
+                                   losses.style_loss(feats, targets, weights), rtol=1e-5)
+    assert checks.check_style_loss(style_loss) is True
+
+    start = {name: float(layer_loss(feats[name], targets[name])) for name in feats}
+    weights = fns["balanced_weights"](["a", "b"], start)
+    np.testing.assert_allclose(style_loss(feats, targets, weights), 1.0, rtol=1e-5)
+
+
+def test_05_gd_step_and_total_variation():
+    fns = definitions_from_notebook(NB05, ["gd_step", "total_variation"],
+                                    extra=["STEP_SIZE"])
+    gd_step, total_variation = fns["gd_step"], fns["total_variation"]
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.uniform(0, 255, (1, 6, 7, 3)).astype(np.float32))
+    g = tf.constant(rng.standard_normal((1, 6, 7, 3)).astype(np.float32))
+    want = np.clip(x - 10.0 * g / np.std(g.numpy()), 0, 255)
+    np.testing.assert_allclose(gd_step(x, g), want, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(gd_step(x, 5 * g), gd_step(x, g), atol=1e-3)
+
+    image = rng.uniform(0, 255, (5, 8, 3)).astype(np.float32)
+    np.testing.assert_allclose(total_variation(image),
+                               losses.total_variation_loss(image), rtol=1e-5)
+    dot = np.zeros((3, 3, 1))
+    dot[1, 1] = 9.0
+    assert total_variation(dot) == 324.0
+
+
+# ---------------------------------------------------------- notebook 07 ---
+
+NB07 = "07_beyond_the_basics.ipynb"
+
+
+def _namespace_with(path: str, solution_code: str, names: Sequence[str],
+                    values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Imports, then ``values``, a solution, and the notebook's defs of ``names``,
+    all in one namespace (an exercise cell's helpers call the solution)."""
+    cells = _code_cells(path)
+    namespace: dict[str, Any] = {"__name__": Path(path).stem, **(values or {})}
+    _exec(_imports(cells), namespace, f"{path}:imports")
+    exec(compile(solution_code, f"{path}:solution", "exec"), namespace)  # noqa: S102
+    nodes = [node for source in cells for node in ast.parse(source).body
+             if isinstance(node, ast.FunctionDef) and node.name in names]
+    _exec(nodes, namespace, path)
+    return namespace
+
+
+def test_07_definitions_match_library():
+    from style_lib import color, spatial
+    fns = definitions_from_notebook(
+        NB07, ["rgb_to_yiq", "match_luminance", "match_histogram_cholesky",
+               "guided_gram"], extra=["RGB_TO_YIQ"])
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 255, (6, 7, 3)).astype(np.float32)
+    other = rng.uniform(0, 255, (9, 5, 3)).astype(np.float32) * [0.3, 1.0, 0.6]
+    np.testing.assert_allclose(fns["rgb_to_yiq"](image), color.rgb_to_yiq(image),
+                               rtol=1e-5, atol=1e-3)
+    y1, y2 = color.luminance(other), color.luminance(image)
+    np.testing.assert_allclose(fns["match_luminance"](y1, y2),
+                               color.match_luminance(y1, y2), rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(
+        fns["match_histogram_cholesky"](other, image),
+        color.match_histogram(other, image, "cholesky", clip=False), rtol=1e-4,
+        atol=1e-2)
+    f = _features((1, 6, 8, 5), 1)
+    mask = rng.random((6, 8)).astype(np.float32)
+    np.testing.assert_allclose(fns["guided_gram"](f, mask),
+                               spatial.guided_gram(f, mask), rtol=1e-5)
+
+
+def test_07_solutions_pass_their_checks(capsys):
+    solutions = solutions_from_notebook(NB07)
+    assert len(solutions) == 4
+    assert [s.check for s in solutions].count(None) == 3
+    # 1: YUV luminance combination, checked by the notebook's check_combine
+    ns = _namespace_with(NB07, solutions[0].code, ["check_combine"])
+    ns["check_combine"](ns["my_combine_luminance"])
+    # 2: guided Gram, checked with a mask of ones by check_gram_matrix
+    ns = _namespace_with(NB07, solutions[1].code, ["gram_with_ones"])
+    assert eval(solutions[1].check, ns) is True, capsys.readouterr().out  # noqa: S307
+    # 3: memory: the solution asserts its own answer
+    _namespace_with(NB07, solutions[2].code, [], {"aspect": 4 / 3})
+
+
+def test_07_brush_size_solution_runs():
+    import matplotlib.pyplot as plt
+    rng = np.random.default_rng(1)
+    values = {"photo": rng.uniform(0, 255, (24, 32, 3)).astype(np.float32),
+              "starry": rng.uniform(0, 255, (30, 30, 3)).astype(np.float32),
+              "SIZE": 32, "STEPS": 1}
+    ns = _namespace_with(NB07, solutions_from_notebook(NB07)[3].code, [], values)
+    assert sorted(ns["by_scale"]) == [0.5, 1.0, 2.0]
+    plt.close("all")
