@@ -150,3 +150,11 @@ def test_tv_gradient_matches_finite_differences():
         down[idx] -= eps
         numeric = (np_tv(up) - np_tv(down)) / (2 * eps)
         assert g[idx] == pytest.approx(numeric, rel=1e-3, abs=1e-4)
+
+
+def test_style_gradient_with_respect_to_the_target_gram():
+    f, s = features(3, 3, 4, seed=10), features(3, 3, 4, seed=11)
+    target = losses.gram_matrix(s)[0].numpy()
+    g = losses.gram_matrix(f)[0].numpy()
+    got = grad(lambda a: losses.style_layer_loss(f, a), target)
+    np.testing.assert_allclose(got, -(g - target) / (2 * 4**2), rtol=1e-4, atol=1e-7)
