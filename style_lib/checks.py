@@ -126,8 +126,14 @@ class _Checker:
 
     # -- calling ----------------------------------------------------------
     def call(self, case: _Case, *args) -> Any:
-        """Call fn; on an exception print a hint and raise _Mismatch."""
-        args = args or case.args()
+        """Call fn on a case; on an exception print a hint and raise _Mismatch."""
+        return self.invoke(args or case.args(),
+                           f"calling {self.name} on {case.describe()}",
+                           lambda err: self.exception_hint(err, case))
+
+    def invoke(self, args: tuple, described: str,
+               hint: str | Callable[[Exception], str]) -> Any:
+        """Call ``fn(*args)``; on an exception print a hint, raise _Mismatch."""
         try:
             return self.fn(*args)
         except NotImplementedError:
@@ -137,9 +143,8 @@ class _Checker:
                             ) from None
         except Exception as err:  # noqa: BLE001 - any student error is reported
             raise self.fail(
-                f"calling {self.name} on {case.describe()} raised "
-                f"{type(err).__name__}: {_short(err)}",
-                self.exception_hint(err, case)) from None
+                f"{described} raised {type(err).__name__}: {_short(err)}",
+                hint(err) if callable(hint) else hint) from None
 
     def exception_hint(self, err: Exception, case: _Case) -> str:
         text = str(err)
@@ -945,17 +950,9 @@ def check_feature_shape(fn: Callable) -> bool:
             for layer in vgg.LAYERS:
                 want = (h // layer.stride, w // layer.stride, layer.filters)
                 call = f"{chk.name}({layer.name!r}, {h}, {w})"
-                try:
-                    out = fn(layer.name, h, w)
-                except NotImplementedError:
-                    raise chk.fail(f"{chk.name} is not implemented yet.",
-                                   "replace `raise NotImplementedError` with "
-                                   "your code.") from None
-                except Exception as err:  # noqa: BLE001
-                    raise chk.fail(f"{call} raised "
-                                   f"{type(err).__name__}: {_short(err)}",
-                                   "vgg.layer_info(name) gives the block's "
-                                   "filters and stride.") from None
+                out = chk.invoke((layer.name, h, w), call,
+                                 "vgg.layer_info(name) gives the block's "
+                                 "filters and stride.")
                 try:
                     got = tuple(out)
                     ok = len(got) == 3 and all(float(g) == int(g) for g in got)
@@ -1025,17 +1022,9 @@ def check_receptive_field(fn: Callable) -> bool:
     chk = _Checker(fn, "receptive_field", "style_lib.vgg.LAYERS")
     try:
         for layer in vgg.LAYERS:
-            try:
-                got = fn(layer.name)
-            except NotImplementedError:
-                raise chk.fail(f"{chk.name} is not implemented yet.",
-                               "replace `raise NotImplementedError` with your "
-                               "code.") from None
-            except Exception as err:  # noqa: BLE001
-                raise chk.fail(f"{chk.name}({layer.name!r}) raised "
-                               f"{type(err).__name__}: {_short(err)}",
-                               "walk through vgg.LAYERS in order until you "
-                               "reach the layer.") from None
+            got = chk.invoke((layer.name,), f"{chk.name}({layer.name!r})",
+                             "walk through vgg.LAYERS in order until you "
+                             "reach the layer.")
             try:
                 ok = float(got) == layer.receptive_field
             except (TypeError, ValueError):
