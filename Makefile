@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed
 # Quick mode (small images, few steps) and no network for the test suite.
 TEST_ENV := STYLE_LIB_QUICK=1 STYLE_LIB_OFFLINE=1 MPLBACKEND=Agg
 PYTEST_ARGS ?=
+# Jupyter refuses to run as root unless told; containers often are root.
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: setup images lab test demo bench clean strip
 
@@ -24,7 +26,7 @@ images: setup          ## download the paintings and the Tübingen photo once
 	$(PY) -m style_lib.data
 
 lab: images            ## the main job: the notebooks in JupyterLab
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/
 
 test: images           ## the whole suite: library tests, notebooks (nbval), browser
 	$(TEST_ENV) $(PY) -m pytest tests notebooks --nbval-lax \
