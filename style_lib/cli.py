@@ -29,14 +29,13 @@ def _positive_int(text: str) -> int:
 
 
 def _weight(text: str) -> float:
+    from .optimize import check_weight
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(
-            f"{text} must be a finite number >= 0 (0 switches the term off)")
-    return value
+        return check_weight("the weight", float(text))
+    except ValueError as err:       # SettingsError is a ValueError
+        message = str(err) if isinstance(err, StyleLibError) else \
+            f"{text!r} is not a number"
+        raise argparse.ArgumentTypeError(message) from None
 
 
 class _Parser(argparse.ArgumentParser):

@@ -110,6 +110,14 @@ def check_weight(name: str, value: float) -> float:
     return value
 
 
+def check_optimizer(name: str) -> str:
+    """Return ``name`` if it is one of :data:`OPTIMIZERS`, else raise."""
+    if name not in OPTIMIZERS:
+        raise SettingsError(f"optimizer must be one of {OPTIMIZERS}, not "
+                            f"{name!r}.")
+    return name
+
+
 def check_size(size: int) -> int:
     """Return ``size`` (longest side in pixels) after a sanity check."""
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) \
@@ -433,9 +441,7 @@ class Stylizer:
           history_size: ``lbfgs`` only: curvature pairs kept.
           first_step: ``lbfgs`` only: first step in units of std(g), like gd.
         """
-        if optimizer not in OPTIMIZERS:
-            raise SettingsError(f"optimizer must be one of {OPTIMIZERS}, not "
-                                f"{optimizer!r}.")
+        check_optimizer(optimizer)
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) \
                 or steps < 1:
             raise SettingsError(f"steps must be a whole number >= 1, got {steps!r}.")
@@ -726,9 +732,7 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
     for name, value in (("content_weight", content_weight),
                         ("style_weight", style_weight), ("tv_weight", tv_weight)):
         check_weight(name, value)
-    if optimizer not in OPTIMIZERS:
-        raise SettingsError(f"optimizer must be one of {OPTIMIZERS}, not "
-                            f"{optimizer!r}.")
+    check_optimizer(optimizer)
     if steps is None:
         steps = config.pick(full=DEFAULT_STEPS, quick=20)
     stylizer = get_stylizer(content, style, size=size,
@@ -772,5 +776,5 @@ def _stylize_preserving_color(content, style, mode: str, *, size: int,
 
 __all__ = ["DEFAULT_CONTENT_LAYERS", "DEFAULT_STYLE_LAYERS", "LAYERS",
            "OPTIMIZERS", "Progress", "StyleResult", "Stylizer", "as_image",
-           "check_weight", "clear_cache", "get_stylizer", "resize_image",
+           "check_optimizer", "check_weight", "clear_cache", "get_stylizer", "resize_image",
            "stylize"]

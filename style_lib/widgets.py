@@ -43,8 +43,9 @@ from .config import pick
 from .errors import ImageError, SettingsError, StyleLibError
 from .images import load_image, save_image, to_uint8
 from .optimize import (DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_LAYERS,
-                       DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, OPTIMIZERS,
-                       Progress, Stylizer, as_image, check_size,
+                       DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT,
+                       Progress, Stylizer, as_image, check_optimizer,
+                       check_size,
                        get_stylizer)
 
 __all__ = ["StyleTransferApp", "show", "settings_name", "format_weight",
@@ -214,10 +215,7 @@ class StyleTransferApp:
         import ipywidgets as w
 
         self.weights = weights
-        if optimizer not in OPTIMIZERS:
-            raise SettingsError(f"optimizer must be one of {OPTIMIZERS}, not "
-                                f"{optimizer!r}.")
-        self.optimizer = optimizer
+        self.optimizer = check_optimizer(optimizer)
         self.style_layers = tuple(style_layers)
         self.debounce = float(debounce)
         self.preview_interval = float(preview_interval)
