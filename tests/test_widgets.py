@@ -44,7 +44,7 @@ def make_app(images_env, tmp_path: Path):
 
     def make(content="tubingen", style="starry_night",
              **kwargs) -> StyleTransferApp:
-        options = dict(size=SIZE, steps=6, weights="offline", debounce=0.2,
+        options = dict(size=SIZE, steps=6, weights="imagenet", debounce=0.2,
                        preview_interval=0.0, output_dir=tmp_path / "out")
         options.update(kwargs)
         app = StyleTransferApp(content, style, **options)
@@ -372,5 +372,5 @@ def test_run_errors_show_in_the_status(make_app, monkeypatch) -> None:
 def test_show_displays_and_returns_the_app(images_env, monkeypatch) -> None:
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
-    app = widgets.show(size=SIZE, weights="offline")
+    app = widgets.show(size=SIZE, weights="imagenet")
     assert isinstance(app, StyleTransferApp) and shown == [app.widget]
