@@ -72,9 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--content-weight", type=_weight,
                    default=optimize.DEFAULT_CONTENT_WEIGHT, metavar="A",
                    help="weight of the content loss (default %(default)g)")
-    p.add_argument("--style-weight", type=_weight,
-                   default=optimize.DEFAULT_STYLE_WEIGHT, metavar="B",
-                   help="weight of the style loss (default %(default)g)")
+    p.add_argument("--style-weight", type=_weight, default=None, metavar="B",
+                   help="weight of the style loss (default "
+                        f"{optimize.DEFAULT_STYLE_WEIGHT:g} at 256 x 192 px, "
+                        "proportional to the pixel count)")
     p.add_argument("--tv-weight", type=_weight, default=optimize.DEFAULT_TV_WEIGHT,
                    metavar="C", help="weight of the total-variation smoothing "
                    "(default %(default)g)")

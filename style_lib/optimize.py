@@ -39,12 +39,27 @@ DEFAULT_STYLE_LAYERS: tuple[str, ...] = ("conv1_1", "conv2_1", "conv3_1",
 DEFAULT_SIZE = 256
 DEFAULT_STEPS = 150
 DEFAULT_CONTENT_WEIGHT = 1.0
-DEFAULT_STYLE_WEIGHT = 1e4
+#: ``b`` for a 256 x 192 picture (canonical VGG16, equal layer weights). The
+#: content loss (eq. 1) is a sum over the positions of a layer, so it grows with
+#: the pixel count while the Gram-based style loss does not: the default ``b``
+#: grows with the pixel count too (:func:`default_style_weight`), so a picture
+#: looks the same at 256 and at 512 px.
+DEFAULT_STYLE_WEIGHT = 1e3
+REFERENCE_PIXELS = 256 * 192
 DEFAULT_TV_WEIGHT = 1e-2
 OPTIMIZERS = ("lbfgs", "adam", "gd")
 DEFAULT_OPTIMIZER = "lbfgs"
 NOISE_STD = 20.0          # init="noise": mid-grey 128 plus N(0, 20^2)
 MAX_SIZE = 4096
+
+
+def default_style_weight(height: int, width: int) -> float:
+    """Return the default ``b`` for a ``height x width`` output.
+
+    ``DEFAULT_STYLE_WEIGHT`` (1e3) at 256 x 192 px, proportional to the pixel
+    count: 4e3 at 512 x 384.
+    """
+    return DEFAULT_STYLE_WEIGHT * height * width / REFERENCE_PIXELS
 
 
 # ------------------------------------------------------------- results ---
@@ -260,8 +275,8 @@ class Stylizer:
         # Weights are variables: changing them never retraces the step.
         self.content_weight = tf.Variable(DEFAULT_CONTENT_WEIGHT, dtype=tf.float32,
                                           trainable=False)
-        self.style_weight = tf.Variable(DEFAULT_STYLE_WEIGHT, dtype=tf.float32,
-                                        trainable=False)
+        self.style_weight = tf.Variable(default_style_weight(*self.shape[:2]),
+                                        dtype=tf.float32, trainable=False)
         self.tv_weight = tf.Variable(DEFAULT_TV_WEIGHT, dtype=tf.float32,
                                      trainable=False)
         n = len(self.style_layers)
@@ -678,7 +693,7 @@ def clear_cache() -> None:
 def stylize(content, style, *, size: int = DEFAULT_SIZE,
             steps: int | None = None, optimizer: str = DEFAULT_OPTIMIZER,
             content_weight: float = DEFAULT_CONTENT_WEIGHT,
-            style_weight: float = DEFAULT_STYLE_WEIGHT,
+            style_weight: float | None = None,
             tv_weight: float = DEFAULT_TV_WEIGHT,
             content_layers: Sequence[str] = DEFAULT_CONTENT_LAYERS,
             style_layers: Sequence[str] = DEFAULT_STYLE_LAYERS,
@@ -699,6 +714,8 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
       size: longest side of the output in pixels.
       steps: optimiser steps (default 150; fewer in quick mode).
       content_weight, style_weight, tv_weight: ``a``, ``b``, ``c`` in ``J``.
+        ``style_weight=None``: :func:`default_style_weight` for the output's
+        size (1e3 at 256 x 192 px).
       layer_weights: ``w_l`` per style layer (default ``1/L`` each).
       init: ``"content"``, ``"noise"``, ``"style"`` or an array.
       callback: called with a :class:`Progress` each step; ``True`` stops.
@@ -731,7 +748,8 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
                      optimizer=optimizer)
     for name, value in (("content_weight", content_weight),
                         ("style_weight", style_weight), ("tv_weight", tv_weight)):
-        check_weight(name, value)
+        if value is not None:
+            check_weight(name, value)
     check_optimizer(optimizer)
     if steps is None:
         steps = config.pick(full=DEFAULT_STEPS, quick=20)
@@ -741,6 +759,8 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
                             pooling=pooling, style_scale=style_scale,
                             masks=masks, style_masks=style_masks)
     n = len(stylizer.style_layers)
+    if style_weight is None:
+        style_weight = default_style_weight(*stylizer.shape[:2])
     stylizer.set_weights(content_weight=content_weight,
                          style_weight=style_weight, tv_weight=tv_weight,
                          layer_weights=layer_weights if layer_weights is not None
@@ -774,7 +794,7 @@ def _stylize_preserving_color(content, style, mode: str, *, size: int,
     return result
 
 
-__all__ = ["DEFAULT_CONTENT_LAYERS", "DEFAULT_STYLE_LAYERS", "LAYERS",
+__all__ = ["DEFAULT_CONTENT_LAYERS", "DEFAULT_STYLE_LAYERS", "LAYERS", "default_style_weight",
            "OPTIMIZERS", "Progress", "StyleResult", "Stylizer", "as_image",
            "check_optimizer", "check_weight", "clear_cache", "get_stylizer", "resize_image",
            "stylize"]

@@ -64,7 +64,7 @@ UPLOAD_MAX_SIDE = 1024
 SIZES = (64, 128, 192, 256)
 #: Slider ranges as powers of ten: (min, max) around the library defaults.
 CONTENT_RANGE = (-3, 3)        # 1e-3 ... 1e3, default 1
-STYLE_RANGE = (0, 8)           # 1 ... 1e8, default 1e4
+STYLE_RANGE = (0, 8)           # 1 ... 1e8, default 1e3
 TV_RANGE = (-6, 2)             # 1e-6 ... 1e2, default 1e-2
 
 

@@ -169,3 +169,17 @@ def test_resize_keeps_aspect_and_range():
     out = optimize.resize_image(img, 60)
     assert out.shape == (60, 40, 3)
     assert out.min() >= 0 and out.max() <= 255
+
+
+def test_default_style_weight_grows_with_the_pixel_count():
+    """Eq. 1 sums over positions, the Gram loss does not: b must follow the pixel count."""
+    assert optimize.default_style_weight(192, 256) == optimize.DEFAULT_STYLE_WEIGHT == 1e3
+    assert optimize.default_style_weight(384, 512) == pytest.approx(4e3)
+    content = np.full((30, 40, 3), 100.0, np.float32)
+    style = np.random.default_rng(0).uniform(0, 255, (32, 32, 3)).astype(np.float32)
+    for size in (32, 64):
+        result = optimize.stylize(content, style, size=size, steps=1, weights="imagenet",
+                                  progress=False)
+        h, w = result.image.shape[:2]
+        assert result.settings["style_weight"] == pytest.approx(
+            optimize.default_style_weight(h, w), rel=1e-6)

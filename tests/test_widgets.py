@@ -114,7 +114,7 @@ def test_app_builds_the_controls(make_app) -> None:
     app = make_app()
     assert app.size == SIZE and app.steps == 6
     assert app.content_weight_slider.value == 1
-    assert app.style_weight_slider.value == pytest.approx(1e4)
+    assert app.style_weight_slider.value == pytest.approx(optimize.DEFAULT_STYLE_WEIGHT) == 1e3
     assert app.tv_weight_slider.value == pytest.approx(1e-2)
     for slider, low, high in ((app.content_weight_slider, 1e-3, 1e3),
                               (app.style_weight_slider, 1, 1e8),
@@ -348,7 +348,7 @@ def test_reset_restores_defaults_and_the_photo(make_app) -> None:
     assert not np.array_equal(app.current_image, app.stylizer.content)
     runs = app.runs_started
     app.reset()
-    assert app.style_weight_slider.value == pytest.approx(1e4)
+    assert app.style_weight_slider.value == pytest.approx(optimize.DEFAULT_STYLE_WEIGHT) == 1e3
     assert app.layer_sliders["conv5_1"].value == pytest.approx(0.2)
     np.testing.assert_allclose(app.current_image, app.stylizer.content)
     time.sleep(0.4)                                  # longer than the debounce
