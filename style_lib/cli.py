@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_positive_int, default=None,
                    help=f"optimiser steps (default {optimize.DEFAULT_STEPS})")
     p.add_argument("--optimizer", choices=optimize.OPTIMIZERS, default="lbfgs",
-                   help="lbfgs (default, fastest), adam, or gd (the seed's "
+                   help="lbfgs (default, fastest), adam, or gd (the Hvass-Labs tutorial #15 "
                         "normalised gradient step)")
     p.add_argument("--content-weight", type=_weight,
                    default=optimize.DEFAULT_CONTENT_WEIGHT, metavar="A",

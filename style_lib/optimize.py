@@ -617,7 +617,7 @@ def _two_loop(g, s_mem, y_mem, rho, gamma):
 
 @tf.function
 def _gd_update(x, grad, step_size):
-    """The seed's normalised step ``x - step_size * g / std(g)``, clipped."""
+    """The Hvass-Labs tutorial #15 normalised step ``x - step_size * g / std(g)``, clipped."""
     std = tf.math.reduce_std(grad) + 1e-8
     return tf.clip_by_value(x - step_size * grad / std, 0.0, 255.0)
 

@@ -45,7 +45,7 @@ def test_the_total_is_the_weighted_sum_of_the_terms(stylizer64):
         2 * terms["content"] + 30 * terms["style"] + 0.5 * terms["tv"], rel=1e-5)
 
 
-def test_gd_is_the_seed_recipe(stylizer64):
+def test_gd_is_the_hvass_labs_recipe_step(stylizer64):
     """One step is x - 10 * g / std(g), clipped to [0, 255]."""
     import tensorflow as tf
     x0 = stylizer64.initial_image("noise", seed=3)
