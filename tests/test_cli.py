@@ -90,3 +90,19 @@ def test_unwritable_output_folder(tmp_path, capsys, monkeypatch):
     code, err = run_bad(["tubingen", "starry_night", "-o", str(locked / "x.png")],
                         capsys)
     assert code == 2 and "not writable" in err
+
+
+@pytest.mark.parametrize("env, weights, expected", [
+    ({}, "offline", "weights='hed'"),
+    ({"STYLE_LIB_WEIGHTS": "{tmp}/none"}, "auto", "make weights"),
+])
+def test_weights_problems_are_one_line_with_the_fix(demo_images, tmp_path, monkeypatch,
+                                                   capsys, env, weights, expected):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value.format(tmp=tmp_path))
+    out = tmp_path / "x.png"
+    code = cli.main(["chelsea", "starry_night", "-o", str(out), "--size", "32",
+                     "--steps", "1", "--weights", weights, "-q"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and not out.exists()
+    assert len(err.splitlines()) == 1 and expected in err and "Traceback" not in err
