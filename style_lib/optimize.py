@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -634,12 +635,24 @@ def _adam_update(x, grad, m, v, lr, t, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 def _progress_bar(steps: int, progress: bool | None):
+    """A tqdm bar, or None. Never in a log: a bar needs a terminal or a notebook,
+    else it writes hundreds of carriage-return updates into the file."""
     if progress is None:
         progress = steps >= 20
-    if not progress:
+    if not progress or not _live_output():
         return None
     from tqdm.auto import tqdm
     return tqdm(total=steps, desc="stylize", unit="step", leave=False)
+
+
+def _live_output() -> bool:
+    """True in a Jupyter kernel or when stderr is a terminal."""
+    if "ipykernel" in sys.modules:
+        return True
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 # -------------------------------------------------------------- stylize ---

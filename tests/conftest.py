@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# Read once at start-up: some fixtures delete the variable for the test's own
+# purposes, and the mirror must still be found after that.
+_MIRROR_ENV = os.environ.get("STYLE_LIB_IMAGE_MIRROR", "")
+
 
 @pytest.fixture(autouse=True)
 def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -18,11 +22,12 @@ def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def mirror_dir() -> Path:
     """Folder holding the demo images under their short names (e.g. starry_night.jpg).
 
-    ``/work/shared/images`` next to the repository, else $STYLE_LIB_IMAGE_MIRROR;
-    tests that need it are skipped when neither exists.
+    ``shared/images`` in the folder that holds the repository, else
+    $STYLE_LIB_IMAGE_MIRROR as it was when the test run started; tests that need
+    it are skipped when neither exists (and fail under CI).
     """
     candidates = [Path(__file__).resolve().parents[2] / "shared" / "images"]
-    env = os.environ.get("STYLE_LIB_IMAGE_MIRROR", "")
+    env = _MIRROR_ENV
     if env and "://" not in env:
         candidates.append(Path(env).expanduser())
     for folder in candidates:

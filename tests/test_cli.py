@@ -106,3 +106,15 @@ def test_weights_problems_are_one_line_with_the_fix(demo_images, tmp_path, monke
     err = capsys.readouterr().err.strip()
     assert code == 2 and not out.exists()
     assert len(err.splitlines()) == 1 and expected in err and "Traceback" not in err
+
+
+def test_no_progress_bar_in_a_log(demo_images, tmp_path):
+    """Run from a script (stderr not a terminal): no carriage-return updates."""
+    out = tmp_path / "out.png"
+    run = subprocess.run(
+        [sys.executable, "-m", "style_lib", "chelsea", "starry_night", "-o", str(out),
+         "--size", "32", "--steps", "25", "--weights", "imagenet"],
+        capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    assert "\r" not in run.stderr and "\r" not in run.stdout
+    assert "Wrote" in run.stdout
