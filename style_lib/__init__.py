@@ -1,7 +1,8 @@
 """style_lib: the helper package behind the style-transfer notebooks.
 
 Each module holds one concept: ``images`` (load/save/show), ``data`` (the
-demo images), ``vgg`` (VGG16 features), ``losses`` (the paper's losses),
+demo images), ``vgg`` (VGG16 features), ``vgg_weights`` (where the
+canonical VGG16 weights come from), ``losses`` (the paper's losses),
 ``optimize`` (the stylisation loop), ``color`` (keep the photo's colours),
 ``spatial`` (masks, guided Grams), ``large`` (coarse-to-fine, memory),
 ``plots``, ``checks`` (exercise checkers), ``widgets`` (sliders) and
