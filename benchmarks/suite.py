@@ -61,7 +61,7 @@ def machine() -> dict:
 
 def time_to_recipe_quality(size: int = 256, *, quick: bool = False) -> dict:
     """Seconds each optimiser needs to reach the Hvass-Labs recipe's final loss J*."""
-    from style_lib import optimize, vgg
+    from style_lib import optimize, settings, vgg
     steps = 20 if quick else HVASS["steps"]
     stylizer = optimize.Stylizer(CONTENT, STYLE, size=size,
                                  content_layers=HVASS["content_layers"],
@@ -69,7 +69,7 @@ def time_to_recipe_quality(size: int = 256, *, quick: bool = False) -> dict:
     stylizer.set_weights(content_weight=HVASS["content_weight"],
                          style_weight=HVASS["style_weight"],
                          tv_weight=HVASS["tv_weight"])
-    for name in optimize.OPTIMIZERS:                 # compile everything first
+    for name in settings.OPTIMIZERS:                 # compile everything first
         stylizer.run(steps=3, optimizer=name, progress=False)
     recipe = stylizer.run(steps=steps, optimizer="gd", init=HVASS["init"],
                         step_size=HVASS["step_size"], progress=False)
@@ -79,9 +79,9 @@ def time_to_recipe_quality(size: int = 256, *, quick: bool = False) -> dict:
             {"optimizer": "gd", "steps": steps, "seconds": recipe_s, "ratio": 1.0,
              "reached": True}}
     budget = 4 * steps
-    runs = [(name, name, {}) for name in optimize.OPTIMIZERS if name != "gd"]
-    runs.append((f"library default ({optimize.DEFAULT_OPTIMIZER})",
-                 optimize.DEFAULT_OPTIMIZER, {}))
+    runs = [(name, name, {}) for name in settings.OPTIMIZERS if name != "gd"]
+    runs.append((f"library default ({settings.DEFAULT_OPTIMIZER})",
+                 settings.DEFAULT_OPTIMIZER, {}))
     for label, name, options in runs:
         result = stylizer.run(steps=budget, optimizer=name, init=HVASS["init"],
                               progress=False, callback=lambda p: p.total <= target,
@@ -92,7 +92,7 @@ def time_to_recipe_quality(size: int = 256, *, quick: bool = False) -> dict:
                        "seconds": h["seconds"][-1] if reached else None,
                        "ratio": h["seconds"][-1] / recipe_s if reached else None,
                        "reached": reached}
-    default = rows[f"library default ({optimize.DEFAULT_OPTIMIZER})"]
+    default = rows[f"library default ({settings.DEFAULT_OPTIMIZER})"]
     return {"size": list(stylizer.shape[:2]), "j_star": target,
             "recipe_seconds": recipe_s, "rows": rows,
             "ratio_default_to_recipe": default["ratio"]}
@@ -132,7 +132,7 @@ def _median_seconds(fn, repeats: int) -> float:
 def cost_per_step(size: int, *, steps: int = 15, repeats: int = 7) -> dict:
     """ms per step of each optimiser vs a bare forward + input-gradient pass."""
     tf = _tf()
-    from style_lib import optimize, vgg
+    from style_lib import optimize, settings, vgg
     stylizer = optimize.Stylizer(CONTENT, STYLE, size=size, verbose=False)
     extractor = stylizer.extractor
     x = tf.constant(stylizer.content[np.newaxis])
@@ -154,7 +154,7 @@ def cost_per_step(size: int, *, steps: int = 15, repeats: int = 7) -> dict:
     row = {"size": [h, w], "deepest_layer": extractor.deepest,
            "gflop_forward": forward / 1e9, "gflop_step": flops / 1e9,
            "bare_ms": bare_s * 1e3, "bare_gflops_per_s": flops / bare_s / 1e9}
-    for name in optimize.OPTIMIZERS:
+    for name in settings.OPTIMIZERS:
         stylizer.run(steps=3, optimizer=name, progress=False)
         result = stylizer.run(steps=steps, optimizer=name, progress=False)
         per_step = float(np.median(np.diff(result.history["seconds"])))

@@ -29,12 +29,23 @@ def _positive_int(text: str) -> int:
 
 
 def _weight(text: str) -> float:
-    from .optimize import check_weight
+    from .settings import check_weight
     try:
         return check_weight("the weight", float(text))
     except ValueError as err:       # SettingsError is a ValueError
         message = str(err) if isinstance(err, StyleLibError) else \
             f"{text!r} is not a number"
+        raise argparse.ArgumentTypeError(message) from None
+
+
+def _size(text: str) -> int:
+    """``--size``/``--sizes``: checked here, once, with the library's rule."""
+    from .settings import check_size
+    try:
+        return check_size(int(text))
+    except ValueError as err:
+        message = str(err) if isinstance(err, StyleLibError) else \
+            f"{text!r} is not a whole number of pixels"
         raise argparse.ArgumentTypeError(message) from None
 
 
@@ -47,7 +58,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser (its ``--help`` is the CLI's manual)."""
-    from . import optimize
+    from . import settings
     p = _Parser(
         prog="python -m style_lib",
         description="Neural style transfer (Gatys, Ecker & Bethge 2016): paint "
@@ -61,22 +72,22 @@ def build_parser() -> argparse.ArgumentParser:
                    "to blend them")
     p.add_argument("-o", "--output", required=True, type=Path,
                    help="output image (.png, .jpg or .webp); never an input")
-    p.add_argument("--size", type=_positive_int, default=None,
+    p.add_argument("--size", type=_size, default=None,
                    help="longest side of the output in pixels (default "
-                        f"{optimize.DEFAULT_SIZE})")
+                        f"{settings.DEFAULT_SIZE})")
     p.add_argument("--steps", type=_positive_int, default=None,
-                   help=f"optimiser steps (default {optimize.DEFAULT_STEPS})")
-    p.add_argument("--optimizer", choices=optimize.OPTIMIZERS, default="lbfgs",
+                   help=f"optimiser steps (default {settings.DEFAULT_STEPS})")
+    p.add_argument("--optimizer", choices=settings.OPTIMIZERS, default="lbfgs",
                    help="lbfgs (default, fastest), adam, or gd (the Hvass-Labs tutorial #15 "
                         "normalised gradient step)")
     p.add_argument("--content-weight", type=_weight,
-                   default=optimize.DEFAULT_CONTENT_WEIGHT, metavar="A",
+                   default=settings.DEFAULT_CONTENT_WEIGHT, metavar="A",
                    help="weight of the content loss (default %(default)g)")
     p.add_argument("--style-weight", type=_weight, default=None, metavar="B",
                    help="weight of the style loss (default "
-                        f"{optimize.DEFAULT_STYLE_WEIGHT:g} at 256 x 192 px, "
+                        f"{settings.DEFAULT_STYLE_WEIGHT:g} at 256 x 192 px, "
                         "proportional to the pixel count)")
-    p.add_argument("--tv-weight", type=_weight, default=optimize.DEFAULT_TV_WEIGHT,
+    p.add_argument("--tv-weight", type=_weight, default=settings.DEFAULT_TV_WEIGHT,
                    metavar="C", help="weight of the total-variation smoothing "
                    "(default %(default)g)")
     p.add_argument("--init", choices=("content", "noise", "style"),
@@ -116,7 +127,7 @@ def _add_beyond_options(p: argparse.ArgumentParser) -> None:
                    help="for large prints: stylise at --size/4, --size/2 (down "
                         "to 256 px), then --size, each stage starting from the "
                         "previous one upsampled; recommended above 512 px")
-    g.add_argument("--sizes", type=_positive_int, nargs="+", default=None,
+    g.add_argument("--sizes", type=_size, nargs="+", default=None,
                    metavar="PX", help="explicit coarse-to-fine sizes, e.g. 256 "
                    "512 1024 (implies --coarse-to-fine; the last is the output "
                    "size); --steps is the first stage's, later stages get half")
@@ -162,12 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_combinations(parser, args)
-    from . import images, large, optimize
+    from . import data, images, large, memory, optimize, settings
     inputs = _input_paths(args.content, *args.style, *(args.mask or []))
     style = args.style if len(args.style) > 1 else args.style[0]
     sizes = tuple(args.sizes) if args.sizes else large.default_sizes(
-        args.size or optimize.DEFAULT_SIZE) if args.coarse_to_fine else None
-    size = sizes[-1] if sizes else (args.size or optimize.DEFAULT_SIZE)
+        args.size or settings.DEFAULT_SIZE) if args.coarse_to_fine else None
+    size = sizes[-1] if sizes else (args.size or settings.DEFAULT_SIZE)
     extra = {"preserve_color": args.preserve_color,
              "blend_weights": args.style_blend_weights,
              "masks": args.mask}
@@ -178,13 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Check the output before spending minutes on the optimisation.
         images.check_output_path(args.output, inputs=inputs)
-        content = optimize.as_image(args.content)
-        need = large.check_memory(optimize.check_size(size),
+        content = data.as_image(args.content)
+        need = memory.check_memory(size,
                                   content.shape[1] / content.shape[0],
                                   optimizer=args.optimizer)
         if not args.quiet and (sizes or size > 512):
-            print(f"Memory: about {large.format_bytes(need + large.BASE_BYTES)}"
-                  f" at {size} px ({large.format_bytes(large.available_memory())}"
+            print(f"Memory: about {memory.format_bytes(need + memory.BASE_BYTES)}"
+                  f" at {size} px ({memory.format_bytes(memory.available_memory())}"
                   " available)")
         start = time.perf_counter()
         common = dict(optimizer=args.optimizer, content_weight=args.content_weight,

@@ -29,15 +29,17 @@ import urllib.request
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from .config import offline
 from .errors import DownloadError, ImageError, SettingsError
-from .images import load_image
+from .images import load_image, resize_image
 
 __all__ = [
+    "as_image",
     "ImageCredit",
     "UnknownImageError",
     "NAMES",
@@ -463,6 +465,39 @@ def path(name: str) -> Path:
 def load(name: str, max_size: int | None = None) -> np.ndarray:
     """Demo image ``name`` as float32 (H, W, 3) in [0, 255]; see :func:`style_lib.images.load_image`."""
     return load_image(path(name), max_size=max_size)
+
+
+def as_image(image: Any, size: int | None = None) -> np.ndarray:
+    """Return an ``(H, W, 3)`` float32 array in ``[0, 255]`` from what a user passes.
+
+    Args:
+      image: an array ``(H, W, 3)`` or ``(1, H, W, 3)`` (NumPy or TensorFlow),
+        an image file's path, or a demo name (:data:`NAMES`).
+      size: resize so the longest side is ``size`` px (None: keep the size).
+    """
+    if isinstance(image, str) or hasattr(image, "__fspath__"):
+        if isinstance(image, str) and image in NAMES:
+            image = load(image)
+        elif isinstance(image, str) and not os.path.exists(image) \
+                and not os.path.splitext(image)[1]:
+            close = difflib.get_close_matches(image, NAMES, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ImageError(
+                f"{image!r} is neither an image file nor a demo image.{hint} "
+                f"Demo names: {', '.join(NAMES)}.")
+        else:
+            image = load_image(image)
+    elif hasattr(image, "numpy"):
+        image = image.numpy()
+    image = np.asarray(image, np.float32)
+    if image.ndim == 4 and image.shape[0] == 1:
+        image = image[0]
+    if image.ndim != 3 or image.shape[-1] != 3:
+        raise SettingsError(f"expected an RGB image of shape (H, W, 3), got "
+                            f"{image.shape}.")
+    if not np.isfinite(image).all():
+        raise SettingsError("the image holds NaN or infinite values.")
+    return resize_image(image, size) if size else image
 
 
 def fetch_all(names: tuple[str, ...] | list[str] = NAMES, *, quiet: bool = False) -> dict[str, Path]:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = [
+    "resize_image",
     "MIN_SIDE",
     "MAX_PIXELS",
     "MAX_SIZE_LIMIT",
@@ -354,6 +355,29 @@ def save_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = ()) -
 
 
 # --------------------------------------------------------------------------- show
+
+
+def resize_image(image: Any, size: int) -> np.ndarray:
+    """Return ``image`` ``(H, W, 3)`` resized so its longest side is ``size``.
+
+    Lanczos with antialiasing (TensorFlow's), values clipped to ``[0, 255]``;
+    the array itself when it already has that size.
+    """
+    import tensorflow as tf
+    image = np.asarray(image, np.float32)
+    if image.ndim == 4:
+        image = image[0]
+    if image.ndim != 3 or image.shape[-1] != 3:
+        raise SettingsError(f"expected an RGB image of shape (H, W, 3), got "
+                            f"{image.shape}. Fix: load it with "
+                            "style_lib.images.load_image.")
+    h, w = image.shape[:2]
+    scale = size / max(h, w)
+    new = (max(1, round(h * scale)), max(1, round(w * scale)))
+    if new == (h, w):
+        return image
+    out = tf.image.resize(image, new, method="lanczos3", antialias=True)
+    return np.clip(out.numpy(), 0, 255).astype(np.float32)
 
 
 def show_images(

@@ -1,4 +1,4 @@
-"""Large prints: coarse-to-fine stylisation and a memory estimate.
+"""Large prints: coarse-to-fine stylisation.
 
 Optimising a 1024 px image directly is slow, and the style's brush strokes
 come out small: VGG's receptive fields are fixed in pixels, so on a large
@@ -6,39 +6,11 @@ canvas they cover a smaller part of the scene. *Coarse-to-fine* (Gatys et
 al., "Controlling Perceptual Factors in Neural Style Transfer", CVPR 2017,
 section 5) stylises a small image first, upsamples the result and uses it
 as the start image at the next size, where fewer steps suffice to add the
-fine detail.
-
-Memory grows with the number of pixels. :func:`estimate_memory` predicts
-the peak resident memory (RSS) of a run from the sizes of VGG16's
-activations up to the deepest layer used::
-
-    peak = BASE_BYTES + ACTIVATION_FACTOR * activations + optimiser state
-
-``BASE_BYTES`` (TensorFlow, the VGG16 weights, Python) and
-``ACTIVATION_FACTOR`` (forward activations kept for the backward pass plus
-the gradients flowing back, and TensorFlow's temporaries) were fitted to
-peak RSS measured with :func:`measure_peak_rss` in a fresh process (L-BFGS,
-4:3 image, the paper's layers, TF 2.21 on x86-64 Linux):
-
-======  ==========  ==========
-size    measured    estimate
-======  ==========  ==========
-256 px  944 MiB     982 MiB
-512 px  1556 MiB    1529 MiB
-768 px  2391 MiB    2439 MiB
-1024px  3610 MiB    3714 MiB
-======  ==========  ==========
-
-(fitted at 256 and 512 px, checked at 768 and 1024 px). L-BFGS keeps
-``2 * 10`` float64 history vectors of the image's size (and a few more),
-Adam two float32 moments.
+fine detail. It wraps :func:`style_lib.optimize.stylize` from outside; the
+memory a run needs is :mod:`style_lib.memory`'s business.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,189 +18,17 @@ from typing import Any
 
 import numpy as np
 
+from . import config
+from .data import as_image
 from .errors import SettingsError
-from .vgg import LAYERS, layer_info
+from .images import resize_image
+from .memory import check_memory, estimate_memory
+from .optimize import stylize
+from .settings import DEFAULT_CONTENT_LAYERS, DEFAULT_STEPS, \
+    DEFAULT_STYLE_LAYERS, check_size, check_steps
 
-__all__ = ["estimate_memory", "activation_bytes", "image_shape",
-           "available_memory", "max_size_that_fits", "check_memory",
-           "coarse_to_fine", "CoarseToFineResult", "default_sizes",
-           "measure_peak_rss", "format_bytes", "upscale"]
+__all__ = ["coarse_to_fine", "CoarseToFineResult", "default_sizes", "upscale"]
 
-#: Resident memory of a process that has imported TensorFlow and built
-#: VGG16, before any large tensors (fitted, see the module docstring).
-BASE_BYTES = 800 * 2**20
-#: Peak memory per byte of forward activations (fitted).
-ACTIVATION_FACTOR = 2.7
-#: Only this fraction of the available memory is planned for.
-MARGIN = 0.8
-#: L-BFGS history length (``maxcor`` in ``optimize``).
-LBFGS_HISTORY = 10
-
-_DEFAULT_LAYERS = ("conv4_2", "conv1_1", "conv2_1", "conv3_1", "conv4_1",
-                   "conv5_1")
-
-
-def image_shape(size: int, aspect: float = 4 / 3) -> tuple[int, int]:
-    """Return ``(H, W)`` of an image whose longest side is ``size``.
-
-    ``aspect`` is width / height (4/3 for a landscape photo).
-    """
-    if not aspect > 0:
-        raise SettingsError(f"aspect must be > 0 (width / height), got {aspect}.")
-    if aspect >= 1:
-        return max(1, round(size / aspect)), int(size)
-    return int(size), max(1, round(size * aspect))
-
-
-def _deepest(layers: Sequence[str] | None) -> int:
-    layers = _DEFAULT_LAYERS if layers is None else tuple(layers)
-    if not layers:
-        raise SettingsError("layers must name at least one VGG16 layer.")
-    order = [l.name for l in LAYERS]
-    return max(order.index(layer_info(n).name) for n in layers)
-
-
-def activation_bytes(size: int, aspect: float = 4 / 3,
-                     layers: Sequence[str] | None = None) -> int:
-    """Return the bytes of VGG16's float32 activations for one image.
-
-    Sums the outputs of every layer from ``conv1_1`` up to the deepest of
-    ``layers`` (the network is cut there), plus the input, for an image of
-    longest side ``size``.
-    """
-    h, w = image_shape(size, aspect)
-    total = 2 * h * w * 3                       # RGB input and VGG input
-    for layer in LAYERS[:_deepest(layers) + 1]:
-        stride = layer.stride
-        total += (h // stride) * (w // stride) * layer.filters
-    return 4 * total
-
-
-def _optimizer_bytes(size: int, aspect: float, optimizer: str) -> int:
-    h, w = image_shape(size, aspect)
-    n = h * w * 3
-    if optimizer == "lbfgs":
-        return (2 * LBFGS_HISTORY + 6) * n * 8   # float64 s, y pairs + x, g, ...
-    if optimizer == "adam":
-        return 4 * n * 4
-    return 2 * n * 4
-
-
-def estimate_memory(size: int, aspect: float = 4 / 3,
-                    layers: Sequence[str] | None = None, *,
-                    optimizer: str = "lbfgs", include_base: bool = True) -> int:
-    """Return the estimated peak memory (bytes) of a stylisation run.
-
-    Args:
-      size: longest side of the output in pixels.
-      aspect: width / height of the content image.
-      layers: content and style layers (default: the paper's conv4_2 and
-        conv1_1 ... conv5_1).
-      optimizer: ``"lbfgs"``, ``"adam"`` or ``"gd"``.
-      include_base: add :data:`BASE_BYTES` (TensorFlow and VGG16 loaded);
-        False gives the extra memory a run needs in a process that has
-        them loaded already.
-    """
-    extra = ACTIVATION_FACTOR * activation_bytes(size, aspect, layers) \
-        + _optimizer_bytes(size, aspect, optimizer)
-    return int(extra + (BASE_BYTES if include_base else 0))
-
-
-def format_bytes(n: float) -> str:
-    """Return ``n`` bytes as a short string such as ``'1.3 GB'``."""
-    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
-        if abs(n) >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{int(n)} B"
-
-
-def _cgroup_free() -> int | None:
-    """Return the memory left under this process's cgroup limit, if any."""
-    for limit_file, usage_file in (
-            ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-            ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
-             "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
-        try:
-            with open(limit_file) as f:
-                limit = f.read().strip()
-            with open(usage_file) as f:
-                usage = int(f.read().strip())
-        except (OSError, ValueError):
-            continue
-        if limit.isdigit() and int(limit) < 2**60:
-            return max(0, int(limit) - usage)
-    return None
-
-
-def available_memory() -> int:
-    """Return the bytes of memory available to a new run now.
-
-    ``psutil.virtual_memory().available``, or less under a container's
-    memory limit (cgroups).
-    """
-    import psutil
-    free = int(psutil.virtual_memory().available)
-    limit = _cgroup_free()
-    return min(free, limit) if limit is not None else free
-
-
-def max_size_that_fits(available_bytes: int | None = None,
-                       aspect: float = 4 / 3,
-                       layers: Sequence[str] | None = None, *,
-                       optimizer: str = "lbfgs") -> int:
-    """Return the largest size (px, longest side) whose run fits in memory.
-
-    Plans for :data:`MARGIN` of ``available_bytes`` (default: what is
-    available now), for the extra memory of a run in this process
-    (TensorFlow is loaded already). Returns 0 when not even 16 px fits.
-    """
-    from .optimize import MAX_SIZE
-    if available_bytes is None:
-        available_bytes = available_memory()
-    budget = MARGIN * available_bytes
-
-    def fits(size: int) -> bool:
-        return estimate_memory(size, aspect, layers, optimizer=optimizer,
-                               include_base=False) <= budget
-
-    if not fits(16):
-        return 0
-    low, high = 16, MAX_SIZE
-    if fits(high):
-        return high
-    while high - low > 1:                   # fits(low), not fits(high)
-        mid = (low + high) // 2
-        low, high = (mid, high) if fits(mid) else (low, mid)
-    return low
-
-
-def check_memory(size: int, aspect: float = 4 / 3,
-                 layers: Sequence[str] | None = None, *,
-                 optimizer: str = "lbfgs",
-                 available_bytes: int | None = None) -> int:
-    """Return the estimated extra bytes of a run, or refuse it.
-
-    Raises:
-      SettingsError: the run would need more than :data:`MARGIN` of the
-        available memory; the message names the largest size that fits.
-    """
-    if available_bytes is None:
-        available_bytes = available_memory()
-    need = estimate_memory(size, aspect, layers, optimizer=optimizer,
-                           include_base=False)
-    if need <= MARGIN * available_bytes:
-        return need
-    fits = max_size_that_fits(available_bytes, aspect, layers,
-                              optimizer=optimizer)
-    advice = (f"the largest size that fits is {fits} px. Fix: use --size "
-              f"{fits} (size={fits}), or close other programs"
-              if fits else "Fix: close other programs")
-    raise SettingsError(
-        f"a {size} px run needs about {format_bytes(need)} more memory but only "
-        f"{format_bytes(available_bytes)} is available; {advice}.")
-
-
-# ------------------------------------------------------ coarse to fine ---
 
 def default_sizes(size: int, start: int = 256) -> tuple[int, ...]:
     """Return the size ladder ending at ``size``: halve while >= ``start``.
@@ -265,8 +65,6 @@ class CoarseToFineResult:
 
 
 def _stage_steps(steps, n: int) -> tuple[int, ...]:
-    from . import config
-    from .optimize import DEFAULT_STEPS
     if steps is None:
         steps = config.pick(full=DEFAULT_STEPS, quick=20)
     if isinstance(steps, (list, tuple)):
@@ -279,10 +77,7 @@ def _stage_steps(steps, n: int) -> tuple[int, ...]:
         while len(out) < n:
             out.append(max(1, out[-1] // 2))
         out = tuple(out)
-    for s in out:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-            raise SettingsError(f"steps must be whole numbers >= 1, got {s!r}.")
-    return tuple(int(s) for s in out)
+    return tuple(check_steps(s) for s in out)
 
 
 def upscale(image, shape: tuple[int, int]) -> np.ndarray:
@@ -319,8 +114,7 @@ def coarse_to_fine(content, style, *, sizes: Sequence[int] = (256, 512, 1024),
       **stylize_kwargs: passed to every stage (``optimizer``, weights,
         ``preserve_color``, ``masks``, ``init`` for the first stage, ...).
     """
-    from . import optimize
-    sizes = tuple(optimize.check_size(s) for s in sizes)
+    sizes = tuple(check_size(s) for s in sizes)
     if not sizes:
         raise SettingsError("sizes must hold at least one size.")
     if any(b <= a for a, b in zip(sizes, sizes[1:])):
@@ -331,11 +125,11 @@ def coarse_to_fine(content, style, *, sizes: Sequence[int] = (256, 512, 1024),
         if key in stylize_kwargs:
             raise SettingsError(f"pass sizes=... and steps=... to coarse_to_fine, "
                                 f"not {key}=.")
-    original = optimize.as_image(content)
+    original = as_image(content)
     aspect = original.shape[1] / original.shape[0]
     layers = tuple(stylize_kwargs.get("content_layers",
-                                      optimize.DEFAULT_CONTENT_LAYERS)) + \
-        tuple(stylize_kwargs.get("style_layers", optimize.DEFAULT_STYLE_LAYERS))
+                                      DEFAULT_CONTENT_LAYERS)) + \
+        tuple(stylize_kwargs.get("style_layers", DEFAULT_STYLE_LAYERS))
     optimizer = stylize_kwargs.get("optimizer", "lbfgs")
     estimate = estimate_memory(sizes[-1], aspect, layers, optimizer=optimizer)
     if check:
@@ -347,10 +141,10 @@ def coarse_to_fine(content, style, *, sizes: Sequence[int] = (256, 512, 1024),
                                 memory_estimate=estimate)
     for k, (size, n) in enumerate(zip(sizes, stage_steps)):
         if k > 0:
-            shape = optimize.resize_image(original, size).shape[:2]
+            shape = resize_image(original, size).shape[:2]
             init = upscale(result.stages[-1].image, shape)
         start = time.perf_counter()
-        stage = optimize.stylize(original, style, size=size, steps=n, init=init,
+        stage = stylize(original, style, size=size, steps=n, init=init,
                                  **stylize_kwargs)
         result.seconds.append(time.perf_counter() - start)
         result.stages.append(stage)
@@ -364,61 +158,3 @@ def coarse_to_fine(content, style, *, sizes: Sequence[int] = (256, 512, 1024),
             break
     result.image = result.stages[-1].image
     return result
-
-
-# ------------------------------------------------------------ measuring ---
-
-_CHILD = r"""
-import json, os, sys, time
-os.environ.setdefault("STYLE_LIB_OFFLINE", "1")
-size, steps, optimizer, weights = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-aspect = float(sys.argv[5])
-import numpy as np
-import style_lib
-from style_lib import large, optimize
-
-
-def peak():
-    try:
-        import resource
-        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return kb if sys.platform == "darwin" else kb * 1024
-    except ImportError:  # Windows: psutil's peak working set
-        import psutil
-        return psutil.Process().memory_info().peak_wset
-
-
-h, w = large.image_shape(size, aspect)
-rng = np.random.default_rng(0)
-content = rng.uniform(0, 255, (h, w, 3)).astype(np.float32)
-style = rng.uniform(0, 255, (h, w, 3)).astype(np.float32)
-base = optimize.Stylizer(content[:16, :16], style[:16, :16], size=16,
-                         weights=weights, verbose=False)
-base.run(steps=1, optimizer=optimizer, progress=False)
-base_peak = peak()
-start = time.perf_counter()
-optimize.stylize(content, style, size=size, steps=steps, optimizer=optimizer,
-                 weights=weights, progress=False)
-print(json.dumps({"peak": peak(), "base": base_peak,
-                  "seconds": time.perf_counter() - start}))
-"""
-
-
-def measure_peak_rss(size: int, *, steps: int = 3, optimizer: str = "lbfgs",
-                     weights: str = "auto", aspect: float = 4 / 3,
-                     timeout: float = 600) -> dict[str, float]:
-    """Return the measured peak RSS of a run in a fresh Python process.
-
-    Runs ``stylize`` on random images of longest side ``size`` in a
-    subprocess and returns ``{"peak": bytes, "base": bytes, "seconds": s}``
-    where ``base`` is the peak after a 16 px warm-up (TensorFlow and VGG16
-    loaded). Used to calibrate and test :func:`estimate_memory`.
-    """
-    env = dict(os.environ, STYLE_LIB_OFFLINE="1", TF_CPP_MIN_LOG_LEVEL="3")
-    run = subprocess.run([sys.executable, "-c", _CHILD, str(size), str(steps),
-                          optimizer, str(weights), str(aspect)],
-                         capture_output=True, text=True, timeout=timeout,
-                         env=env)
-    if run.returncode != 0:
-        raise RuntimeError(f"measuring {size} px failed: {run.stderr[-2000:]}")
-    return json.loads(run.stdout.strip().splitlines()[-1])

@@ -1,4 +1,13 @@
-"""The losses of Gatys, Ecker & Bethge (CVPR 2016), exactly as in the paper.
+"""The losses of Gatys, Ecker & Bethge (CVPR 2016), exactly as the notebooks write them.
+
+Each function here is the one a notebook defines (``gram_matrix`` in
+notebook 3, ``content_loss`` in 2, ``style_layer_loss`` and ``style_loss``
+in 4, ``total_variation_loss`` in 5): the same operations, so the same value
+*and* the same gradient (``tests/test_notebook_definitions.py`` compares
+both); only a check of the input's shape is added. They are per image: a
+batch is the objective's business (:mod:`style_lib.objective` sums them
+image by image). A faster style loss with a hand-written gradient (the
+paper's eq. 6) has its own name in :mod:`style_lib.gradients`.
 
 Notation (paper, section 2): a layer with ``N`` filters gives feature maps
 of size ``M = H * W``; ``F`` is the ``(M, N)`` matrix of the generated
@@ -35,33 +44,25 @@ from .errors import SettingsError
 
 
 def gram_matrix(features: tf.Tensor) -> tf.Tensor:
-    """Return the Gram matrix ``F^T F / M`` of feature maps.
+    """Return the Gram matrix ``F^T F / M``, shape ``(N, N)`` (notebook 3).
 
     Args:
-      features: ``(H, W, C)`` for one image or ``(B, H, W, C)`` for a batch.
+      features: one image's feature maps, ``(H, W, N)`` or ``(1, H, W, N)``.
     Returns:
-      ``(C, C)`` or ``(B, C, C)``, symmetric and positive semi-definite.
+      ``(N, N)``, symmetric and positive semi-definite.
     """
-    features = tf.convert_to_tensor(features, dtype=tf.float32)
-    if features.shape.rank == 3:
-        return gram_matrix(features[tf.newaxis])[0]
-    if features.shape.rank != 4:
-        raise SettingsError(
-            f"gram_matrix expects (H, W, C) or (B, H, W, C) features, got "
-            f"shape {features.shape}; pass the output of a conv layer.")
-    shape = tf.shape(features)
-    m = shape[1] * shape[2]
-    flat = tf.reshape(features, (shape[0], m, shape[3]))       # (B, M, C)
-    # matmul, not einsum: its gradient is measured 2x faster on CPU.
-    return tf.matmul(flat, flat, transpose_a=True) / tf.cast(m, tf.float32)
+    features = _one_image(features, "gram_matrix")
+    f = tf.reshape(features, (-1, features.shape[-1]))     # (M, N)
+    m = tf.cast(tf.shape(f)[0], tf.float32)
+    return tf.matmul(f, f, transpose_a=True) / m
 
 
 def content_loss(features: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
-    """Return ``1/2 * sum((F - P)**2)`` (paper eq. 1), a scalar.
+    """Return ``1/2 * sum((F - P)**2)`` (paper eq. 1), a scalar (notebook 2).
 
     Args:
-      features: generated image's features, e.g. ``(1, H, W, C)``.
-      target: content image's features, same shape.
+      features: F, the generated image's features, e.g. ``(1, H, W, N)``.
+      target: P, the photo's features, same shape.
     """
     diff = tf.convert_to_tensor(features, tf.float32) - tf.convert_to_tensor(
         target, tf.float32)
@@ -69,78 +70,73 @@ def content_loss(features: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
 
 
 def style_layer_loss(features: tf.Tensor, target_gram: tf.Tensor) -> tf.Tensor:
-    """Return ``1/(4 N^2) * sum((G - A)**2)`` for one layer (eq. 4), a scalar.
+    """Return ``E_l = 1/(4 N^2) * sum((G - A)**2)`` (eq. 4), a scalar (notebook 4).
 
     Args:
-      features: ``(1, H, W, N)`` (or ``(H, W, N)``) generated features.
-      target_gram: ``(N, N)`` (or ``(1, N, N)``) Gram of the style image.
+      features: the generated image's features F, ``(1, H, W, N)`` or ``(H, W, N)``.
+      target_gram: A, the painting's Gram matrix at the same layer, ``(N, N)``.
 
-    The gradient is the paper's eq. 6, ``F (G - A) / (N^2 M)``: one matrix
-    product instead of the two that automatic differentiation of ``F^T F``
-    would spend (measured: the whole style loss ~1.5x cheaper per step).
+    Its gradient is whatever ``tf.GradientTape`` makes of these operations;
+    :func:`style_lib.gradients.style_layer_loss_eq6` is the same loss with the
+    paper's eq. 6 written by hand (one matrix product cheaper).
     """
-    features = tf.convert_to_tensor(features, tf.float32)
-    if features.shape.rank == 3:
-        features = features[tf.newaxis]
-    if features.shape.rank != 4:
-        raise SettingsError(
-            f"style_layer_loss expects (H, W, N) or (1, H, W, N) features, got "
-            f"shape {features.shape}.")
-    return _style_layer_loss(features, tf.convert_to_tensor(target_gram, tf.float32))
-
-
-@tf.custom_gradient
-def _style_layer_loss(features, target_gram):
-    shape = tf.shape(features)
-    m, n = shape[1] * shape[2], shape[3]
-    flat = tf.reshape(features, (shape[0], m, n))                 # (B, M, N)
-    m_f, n_f = tf.cast(m, tf.float32), tf.cast(n, tf.float32)
-    diff = tf.matmul(flat, flat, transpose_a=True) / m_f - target_gram
-    loss = tf.reduce_sum(tf.square(diff)) / (4.0 * n_f * n_f)
-
-    def grad(upstream):
-        # diff is symmetric (both Grams are), so dE/dF = F diff / (N^2 M).
-        d_features = tf.reshape(tf.matmul(flat, diff), shape) * (
-            upstream / (n_f * n_f * m_f))
-        d_target = -upstream * diff / (2.0 * n_f * n_f)
-        d_target = tf.reshape(tf.reduce_sum(tf.reshape(d_target, (-1, n, n)), 0),
-                              tf.shape(target_gram))
-        return d_features, d_target
-
-    return loss, grad
+    gram = gram_matrix(features)                                  # (N, N)
+    target_gram = tf.convert_to_tensor(target_gram, tf.float32)
+    n = tf.cast(tf.shape(gram)[-1], tf.float32)
+    return tf.reduce_sum(tf.square(gram - target_gram)) / (4.0 * n * n)
 
 
 def style_loss(features_by_layer: Mapping[str, tf.Tensor],
                targets_by_layer: Mapping[str, tf.Tensor],
                layer_weights: Mapping[str, float] | None = None) -> tf.Tensor:
-    """Return ``sum_l w_l E_l`` (eq. 5), a scalar.
+    """Return ``sum_l w_l E_l`` over the layers of ``targets_by_layer`` (eq. 5).
 
     Args:
-      features_by_layer: layer name -> ``(1, H, W, N)`` features.
-      targets_by_layer: layer name -> ``(N, N)`` style Gram.
-      layer_weights: layer name -> ``w_l``; default ``1/L`` for each layer.
+      features_by_layer: layer name -> the generated image's features, ``(1, H, W, N)``.
+      targets_by_layer: layer name -> the painting's Gram matrix, ``(N, N)``.
+      layer_weights: layer name -> ``w_l``; default ``1/L`` for each of the
+        ``L`` layers. Layers missing from ``layer_weights`` get weight 0.
     """
     layers = list(targets_by_layer)
+    missing = [name for name in layers if name not in features_by_layer]
+    if missing:
+        raise SettingsError(f"no features for style layers {missing}; have "
+                            f"{sorted(features_by_layer)}. Fix: extract the "
+                            "features at every layer that has a target.")
     if layer_weights is None:
         layer_weights = {name: 1.0 / len(layers) for name in layers}
-    total = tf.constant(0.0)
-    for name in layers:
-        if name not in features_by_layer:
-            raise SettingsError(f"no features for style layer {name!r}; "
-                                f"have {sorted(features_by_layer)}.")
-        weight = layer_weights.get(name, 0.0)
-        total += weight * style_layer_loss(features_by_layer[name],
-                                           targets_by_layer[name])
-    return total
+    return tf.add_n([layer_weights.get(name, 0.0)
+                     * style_layer_loss(features_by_layer[name], targets_by_layer[name])
+                     for name in layers])
 
 
 def total_variation_loss(image: tf.Tensor) -> tf.Tensor:
-    """Return the sum of squared differences of neighbouring pixels, a scalar.
+    """Return the sum of squared differences of neighbouring pixels, a scalar (notebook 5).
 
     ``sum((x[i+1, j] - x[i, j])**2) + sum((x[i, j+1] - x[i, j])**2)`` over
-    all channels. Args: image ``(H, W, 3)`` or ``(1, H, W, 3)``.
+    all channels. Args: image ``(H, W, 3)`` or ``(B, H, W, 3)`` (summed
+    over the batch).
     """
-    image = tf.convert_to_tensor(image, tf.float32)
-    dy = image[..., 1:, :, :] - image[..., :-1, :, :]
-    dx = image[..., :, 1:, :] - image[..., :, :-1, :]
+    x = tf.convert_to_tensor(image, tf.float32)
+    dy = x[..., 1:, :, :] - x[..., :-1, :, :]      # rows are axis -3
+    dx = x[..., :, 1:, :] - x[..., :, :-1, :]      # columns are axis -2
     return tf.reduce_sum(tf.square(dy)) + tf.reduce_sum(tf.square(dx))
+
+
+def _one_image(features, what: str) -> tf.Tensor:
+    """Return ``features`` as float32 after checking it is one image's maps."""
+    features = tf.convert_to_tensor(features, tf.float32)
+    rank = features.shape.rank
+    if rank == 4 and features.shape[0] not in (1, None):
+        raise SettingsError(
+            f"{what} takes one image's features, got a batch of {features.shape[0]} "
+            f"{tuple(features.shape)}. Fix: call it for each image (features[i]).")
+    if rank not in (3, 4):
+        raise SettingsError(
+            f"{what} expects (H, W, N) or (1, H, W, N) features, got shape "
+            f"{tuple(features.shape)}; pass the output of a conv layer.")
+    return features
+
+
+__all__ = ["content_loss", "gram_matrix", "style_layer_loss", "style_loss",
+           "total_variation_loss"]

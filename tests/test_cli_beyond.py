@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_lib import cli, color, large
+from style_lib import cli, color, large, memory
 
 NEW_OPTIONS = ("--preserve-color", "--style-blend-weights", "--style-scale",
                "--mask", "--coarse-to-fine", "--sizes")
@@ -131,7 +131,7 @@ def test_bad_combinations_exit_2_with_one_line(files, tmp_path, capsys,
 
 
 def test_too_large_for_memory_names_a_size(files, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(large, "available_memory", lambda: 2**30)
+    monkeypatch.setattr(memory, "available_memory", lambda: 2**30)
     code, err = run_bad([files["content"], files["a"], "-o",
                          str(tmp_path / "x.png"), "--size", "4000"], capsys)
     assert code == 2 and len(err.splitlines()) == 1

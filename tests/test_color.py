@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from style_lib import color, optimize
+from style_lib import color, data, optimize
 from style_lib.errors import SettingsError
 
 RNG = np.random.default_rng(7)
@@ -127,7 +127,7 @@ def test_stylize_luminance_keeps_chroma_and_changes_luminance(pair):
                               preserve_color="luminance", weights="imagenet",
                               progress=False, style_weight=1e6)
     assert result.settings["preserve_color"] == "luminance"
-    base = optimize.as_image(content, 48)
+    base = data.as_image(content, 48)
     assert result.image.shape == base.shape
     np.testing.assert_allclose(color.rgb_to_yiq(result.image)[..., 1:],
                                color.rgb_to_yiq(base)[..., 1:], atol=2e-3)
@@ -152,7 +152,7 @@ def test_stylize_histogram_recolours_the_style(pair):
     result = optimize.stylize(content, style, size=48, steps=2, weights="imagenet",
                               preserve_color="histogram", progress=False)
     (stylizer,) = optimize._CACHE.values()
-    mu_c, _ = color.channel_stats(optimize.as_image(content, 48))
+    mu_c, _ = color.channel_stats(data.as_image(content, 48))
     mu_s, _ = color.channel_stats(stylizer.styles[0])
     np.testing.assert_allclose(mu_s, mu_c, atol=6.0)
     assert result.settings["preserve_color"] == "histogram"

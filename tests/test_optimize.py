@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from style_lib import data, losses, optimize
+from style_lib import data, images, losses, optimize, settings
 from style_lib.errors import ImageError, SettingsError
 
 RNG = np.random.default_rng(0)
@@ -26,7 +26,7 @@ def stylizer64(pair64):
                              verbose=False)
 
 
-@pytest.mark.parametrize("optimizer", optimize.OPTIMIZERS)
+@pytest.mark.parametrize("optimizer", settings.OPTIMIZERS)
 def test_every_optimiser_lowers_the_objective(stylizer64, optimizer):
     result = stylizer64.run(steps=8, optimizer=optimizer, progress=False)
     h = result.history
@@ -166,15 +166,15 @@ def test_real_pair_moves_the_grams_toward_the_style(demo_images):
 
 def test_resize_keeps_aspect_and_range():
     img = RNG.uniform(0, 255, (300, 200, 3)).astype(np.float32)
-    out = optimize.resize_image(img, 60)
+    out = images.resize_image(img, 60)
     assert out.shape == (60, 40, 3)
     assert out.min() >= 0 and out.max() <= 255
 
 
 def test_default_style_weight_grows_with_the_pixel_count():
     """Eq. 1 sums over positions, the Gram loss does not: b must follow the pixel count."""
-    assert optimize.default_style_weight(192, 256) == optimize.DEFAULT_STYLE_WEIGHT == 1e3
-    assert optimize.default_style_weight(384, 512) == pytest.approx(4e3)
+    assert settings.default_style_weight(192, 256) == settings.DEFAULT_STYLE_WEIGHT == 1e3
+    assert settings.default_style_weight(384, 512) == pytest.approx(4e3)
     content = np.full((30, 40, 3), 100.0, np.float32)
     style = np.random.default_rng(0).uniform(0, 255, (32, 32, 3)).astype(np.float32)
     for size in (32, 64):
@@ -182,4 +182,20 @@ def test_default_style_weight_grows_with_the_pixel_count():
                                   progress=False)
         h, w = result.image.shape[:2]
         assert result.settings["style_weight"] == pytest.approx(
-            optimize.default_style_weight(h, w), rel=1e-6)
+            settings.default_style_weight(h, w), rel=1e-6)
+
+
+def test_synthesize_texture_needs_no_content():
+    painting = data.load("starry_night", max_size=64)
+    result = optimize.synthesize_texture(painting, size=48, steps=12, progress=False,
+                                         weights="imagenet")
+    h = result.history
+    assert result.image.shape[:2] == data.as_image(painting, 48).shape[:2]
+    assert set(h["content"]) == {0.0}
+    assert h["style"][-1] < 0.5 * h["style"][0]
+    assert result.settings["content_layers"] == ()
+    with pytest.raises(SettingsError, match="a texture has no content"):
+        optimize.Stylizer(None, painting, size=32, content_layers=["conv4_2"],
+                          verbose=False)
+    with pytest.raises(SettingsError, match="init must be 'noise'"):
+        optimize.synthesize_texture(painting, size=32, steps=2, init="content")

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from style_lib import losses, optimize, spatial
+from style_lib import losses, optimize, settings, spatial
 from style_lib.errors import SettingsError
 from style_lib.vgg import layer_info
 
@@ -22,7 +22,7 @@ def features(h=12, w=10, c=8, seed=0):
 def test_mask_of_ones_gives_the_ordinary_gram():
     f = features()
     np.testing.assert_allclose(spatial.guided_gram(f, np.ones((12, 10))),
-                               losses.gram_matrix(f)[0], rtol=1e-5)
+                               losses.gram_matrix(f), rtol=1e-5)
 
 
 def test_features_outside_the_mask_do_not_matter():
@@ -34,7 +34,7 @@ def test_features_outside_the_mask_do_not_matter():
     changed = f.copy()
     changed[0, :, 5:] = RNG.uniform(0, 50, changed[0, :, 5:].shape)
     np.testing.assert_array_equal(spatial.guided_gram(changed, mask).numpy(), g)
-    target = losses.gram_matrix(features(seed=1))[0]
+    target = losses.gram_matrix(features(seed=1))
     assert spatial.guided_style_layer_loss(changed, mask, target).numpy() == \
         spatial.guided_style_layer_loss(f, mask, target).numpy()
 
@@ -51,7 +51,7 @@ def test_binary_mask_gives_the_gram_of_the_region():
 def test_downsampled_masks_match_the_feature_maps(pair):
     content, style = pair
     s = optimize.Stylizer(content[:37, :50], style, size=50, weights="imagenet",
-                          verbose=False, style_layers=optimize.DEFAULT_STYLE_LAYERS)
+                          verbose=False, style_layers=settings.DEFAULT_STYLE_LAYERS)
     feats = s.extractor(s.content[None])
     mask = np.ones(s.content.shape[:2], np.float32)
     for name in s.style_layers:
@@ -236,7 +236,7 @@ def test_blended_losses_equal_a_blended_gram_up_to_a_constant(pair):
         tape.watch(x)
         feats = s.extractor(x)
         mean_loss = tf.add_n([
-            s.layer_weights[i] * losses.style_layer_loss(
+            s.objective.layer_weights[i] * losses.style_layer_loss(
                 feats[name], 0.25 * a + 0.75 * b)
             for i, (name, a, b) in enumerate(zip(s.style_layers,
                                                  *s.style_targets))])

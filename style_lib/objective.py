@@ -1,0 +1,230 @@
+"""The objective of style transfer, for one image or a batch.
+
+    J(x) = α Σ_c L_content(x) + β Σ_s b_s Σ_l w_l E_l(x) + γ L_TV(x)
+
+(the paper's eq. 7 with a total-variation term; ``c`` runs over the content
+layers, ``s`` over the styles blended with weights ``b_s``, ``l`` over the
+style layers with weights ``w_l``). :class:`StyleObjective` holds the
+painting's targets and the weights and evaluates the terms; it does not
+know how ``x`` is found. Two ways to minimise it use it unchanged:
+
+* over the pixels of one picture (Gatys et al.; :mod:`style_lib.optimize`
+  with :mod:`style_lib.optimizers`), the content targets fixed;
+* over the weights of a network that maps photos to pictures (Johnson et
+  al.), the content targets being each batch's photos.
+
+The loss functions are parts you can swap (as in pystiche):
+``style_layer_loss`` defaults to the hand-written eq. 6 gradient of
+:mod:`style_lib.gradients`; pass :func:`style_lib.losses.style_layer_loss`
+for the notebooks' version (same values, same gradients). A mask per style
+(spatial control, :mod:`style_lib.spatial`) turns that style's term into
+the guided-Gram variant.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import tensorflow as tf
+
+from .errors import SettingsError
+from .gradients import style_layer_loss_eq6
+from .losses import content_loss, gram_matrix, total_variation_loss
+from .settings import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, \
+    DEFAULT_TV_WEIGHT, check_weight
+from .spatial import downsample_mask, guided_gram, guided_style_layer_loss
+from .vgg import FeatureExtractor, layer_info
+
+__all__ = ["LossTerms", "StyleObjective", "style_targets"]
+
+StyleLayerLoss = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+
+
+class LossTerms(NamedTuple):
+    """The objective's value and its unweighted terms (scalars, summed over a batch).
+
+    ``total = α content + β style + γ tv``.
+    """
+
+    total: tf.Tensor
+    content: tf.Tensor
+    style: tf.Tensor
+    tv: tf.Tensor
+
+
+def style_targets(extractor: FeatureExtractor, styles: Sequence[np.ndarray],
+                  style_layers: Sequence[str],
+                  style_masks: Sequence[np.ndarray | None] | None = None
+                  ) -> list[list[tf.Tensor]]:
+    """Return the Gram targets ``[style][layer] -> (N, N)`` of the paintings.
+
+    Args:
+      extractor: computes the features at (at least) ``style_layers``.
+      styles: the paintings, each ``(h, w, 3)`` in ``[0, 255]``.
+      style_masks: optional ``(h, w)`` mask per painting (None = all of it):
+        the target is then the guided Gram of the masked region.
+    """
+    targets = []
+    for k, style in enumerate(styles):
+        feats = extractor(np.asarray(style, np.float32)[np.newaxis])
+        mask = style_masks[k] if style_masks is not None else None
+        if mask is None:
+            targets.append([tf.constant(gram_matrix(feats[name]))
+                            for name in style_layers])
+        else:
+            targets.append([tf.constant(guided_gram(feats[name], downsample_mask(
+                mask, layer_info(name).stride))) for name in style_layers])
+    return targets
+
+
+class StyleObjective:
+    """``J`` for fixed style targets; the weights are variables.
+
+    Changing a weight with :meth:`set_weights` never retraces a compiled
+    function that calls :meth:`terms`.
+
+    Args:
+      extractor: a :class:`~style_lib.vgg.FeatureExtractor` computing every
+        content and style layer.
+      content_layers: layers of the content term (may be empty: texture
+        synthesis, the content term is then 0).
+      style_layers: layers of the style term.
+      targets: ``[style][layer]`` Gram matrices, from :func:`style_targets`.
+      masks: per style, None or an ``(H, W)`` mask of the *output*: that
+        style's term then compares guided Grams of the masked region, and
+        the blend weights are rescaled to average 1 (each style paints its
+        own region with the full β).
+      style_layer_loss: ``(features, target_gram) -> E_l`` for one image.
+    """
+
+    def __init__(self, extractor: FeatureExtractor, *,
+                 content_layers: Sequence[str], style_layers: Sequence[str],
+                 targets: Sequence[Sequence[tf.Tensor]],
+                 masks: Sequence[np.ndarray | None] | None = None,
+                 style_layer_loss: StyleLayerLoss = style_layer_loss_eq6):
+        self.extractor = extractor
+        self.content_layers = tuple(content_layers)
+        self.style_layers = tuple(style_layers)
+        self.targets = [list(t) for t in targets]
+        if not self.targets:
+            raise SettingsError("the objective needs at least one style.")
+        self.style_layer_loss = style_layer_loss
+        self.layer_masks = None
+        if masks is not None:
+            self.layer_masks = [None if m is None else [
+                tf.constant(downsample_mask(m, layer_info(name).stride))
+                for name in self.style_layers] for m in masks]
+        self.content_weight = tf.Variable(DEFAULT_CONTENT_WEIGHT, dtype=tf.float32,
+                                          trainable=False, name="alpha")
+        self.style_weight = tf.Variable(DEFAULT_STYLE_WEIGHT, dtype=tf.float32,
+                                        trainable=False, name="beta")
+        self.tv_weight = tf.Variable(DEFAULT_TV_WEIGHT, dtype=tf.float32,
+                                     trainable=False, name="gamma")
+        n = len(self.style_layers)
+        self.layer_weights = tf.Variable(np.full(n, 1.0 / n, np.float32),
+                                         trainable=False, name="w_l")
+        self.blend_weights = tf.Variable(
+            np.full(len(self.targets), 1.0 / len(self.targets), np.float32),
+            trainable=False, name="b_s")
+
+    @property
+    def n_styles(self) -> int:
+        """How many paintings are blended."""
+        return len(self.targets)
+
+    # -- weights ------------------------------------------------------------
+    def set_weights(self, *, content_weight: float | None = None,
+                    style_weight: float | None = None,
+                    tv_weight: float | None = None,
+                    layer_weights: Mapping[str, float] | Sequence[float] | None = None,
+                    blend_weights: Sequence[float] | None = None) -> None:
+        """Change α, β, γ, ``w_l`` or ``b_s`` in place (``b_s`` normalised to sum 1)."""
+        for name, value, var in (("content_weight", content_weight,
+                                  self.content_weight),
+                                 ("style_weight", style_weight, self.style_weight),
+                                 ("tv_weight", tv_weight, self.tv_weight)):
+            if value is not None:
+                var.assign(check_weight(name, value))
+        if layer_weights is not None:
+            self.layer_weights.assign(_vector(layer_weights, self.style_layers,
+                                              "layer_weights"))
+        if blend_weights is not None:
+            vec = _vector(blend_weights, [f"style {i}" for i in
+                                          range(self.n_styles)], "blend_weights")
+            if vec.sum() <= 0:
+                raise SettingsError("blend_weights must not all be 0.")
+            self.blend_weights.assign(vec / vec.sum())
+
+    def weights(self) -> dict[str, Any]:
+        """Return the current weights as plain Python numbers."""
+        return {"content_weight": float(self.content_weight.numpy()),
+                "style_weight": float(self.style_weight.numpy()),
+                "tv_weight": float(self.tv_weight.numpy()),
+                "layer_weights": dict(zip(self.style_layers,
+                                          self.layer_weights.numpy().tolist())),
+                "blend_weights": self.blend_weights.numpy().tolist()}
+
+    # -- the terms ------------------------------------------------------------
+    def content_targets(self, images: tf.Tensor) -> list[tf.Tensor]:
+        """Return the content features ``[(B, h, w, N)]`` of photos ``(B, H, W, 3)``."""
+        if not self.content_layers:
+            return []
+        feats = self.extractor(images)
+        return [feats[name] for name in self.content_layers]
+
+    def terms(self, images: tf.Tensor,
+              content_targets: Sequence[tf.Tensor]) -> LossTerms:
+        """Return :class:`LossTerms` of ``images`` ``(B, H, W, 3)`` in ``[0, 255]``.
+
+        ``content_targets`` (from :meth:`content_targets`) has one entry per
+        content layer, with a batch of ``B`` or of 1 (one photo for all).
+        Every term is summed over the batch, image by image.
+        """
+        feats = self.extractor(images)
+        batch = images.shape[0]
+        if batch is None:
+            raise SettingsError("the objective needs a batch of known size.")
+        c = tf.constant(0.0)
+        for name, target in zip(self.content_layers, content_targets):
+            if target.shape[0] == batch:
+                c += content_loss(feats[name], target)
+            else:           # one photo for the whole batch
+                c += tf.add_n([content_loss(feats[name][i], target[0])
+                               for i in range(batch)])
+        s = tf.add_n([self._style_term(feats, i) for i in range(batch)])
+        tv = total_variation_loss(images)
+        total = (self.content_weight * c + self.style_weight * s
+                 + self.tv_weight * tv)
+        return LossTerms(total, c, s, tv)
+
+    def _style_term(self, feats: Mapping[str, tf.Tensor], i: int) -> tf.Tensor:
+        """``Σ_s b_s Σ_l w_l E_l`` of image ``i`` of the batch."""
+        total = tf.constant(0.0)
+        for k, targets in enumerate(self.targets):
+            masks = self.layer_masks[k] if self.layer_masks is not None else None
+            per_layer = []
+            for j, (name, target) in enumerate(zip(self.style_layers, targets)):
+                f = feats[name][i]
+                e = (self.style_layer_loss(f, target) if masks is None
+                     else guided_style_layer_loss(f, masks[j], target))
+                per_layer.append(self.layer_weights[j] * e)
+            total += self.blend_weights[k] * tf.add_n(per_layer)
+        if self.layer_masks is not None:
+            total *= float(self.n_styles)    # blend weights average 1, not sum 1
+        return total
+
+
+def _vector(values, names: Sequence[str], what: str) -> np.ndarray:
+    """Return ``values`` (a list, or a dict by name) as a checked vector."""
+    if isinstance(values, Mapping):
+        unknown = [k for k in values if k not in names]
+        if unknown:
+            raise SettingsError(f"{what} names {unknown}, which are not "
+                                f"among {list(names)}.")
+        values = [values.get(n, 0.0) for n in names]
+    values = [check_weight(what, v) for v in values]
+    if len(values) != len(names):
+        raise SettingsError(f"{what} has {len(values)} values for "
+                            f"{len(names)} entries ({list(names)}).")
+    return np.asarray(values, np.float32)

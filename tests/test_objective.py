@@ -1,0 +1,116 @@
+"""The objective: one picture or a batch, losses as parts, weights as variables."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from style_lib import gradients, losses, objective, vgg
+from style_lib.errors import SettingsError
+
+RNG = np.random.default_rng(3)
+CONTENT = ("conv2_2",)
+STYLE = ("conv1_1", "conv2_1", "conv3_1")
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    return vgg.FeatureExtractor(CONTENT + STYLE, "imagenet", verbose=False)
+
+
+def images(n, h=32, w=40):
+    return tf.constant(RNG.uniform(0, 255, (n, h, w, 3)).astype(np.float32))
+
+
+def make(extractor, **kwargs):
+    paintings = [RNG.uniform(0, 255, (36, 36, 3)).astype(np.float32) for _ in range(2)]
+    targets = objective.style_targets(extractor, paintings, STYLE)
+    obj = objective.StyleObjective(extractor, content_layers=CONTENT,
+                                   style_layers=STYLE, targets=targets, **kwargs)
+    obj.set_weights(content_weight=2.0, style_weight=1e3, tv_weight=0.5,
+                    blend_weights=[1.0, 3.0], layer_weights=[0.2, 0.3, 0.5])
+    return obj
+
+
+def test_a_batch_is_the_sum_of_its_images(extractor):
+    obj = make(extractor)
+    x, photos = images(3), images(3)
+    targets = obj.content_targets(photos)
+    batch = obj.terms(x, targets)
+    single = [obj.terms(x[i:i + 1], [t[i:i + 1] for t in targets]) for i in range(3)]
+    for field in batch._fields:
+        assert float(getattr(batch, field)) == pytest.approx(
+            sum(float(getattr(s, field)) for s in single), rel=1e-4)
+    assert float(batch.total) == pytest.approx(
+        2.0 * float(batch.content) + 1e3 * float(batch.style) + 0.5 * float(batch.tv),
+        rel=1e-5)
+
+
+def test_one_photo_serves_a_whole_batch(extractor):
+    obj = make(extractor)
+    x, photo = images(2), images(1)
+    targets = obj.content_targets(photo)
+    both = obj.terms(x, targets)
+    first = obj.terms(x[:1], targets)
+    second = obj.terms(x[1:], targets)
+    assert float(both.content) == pytest.approx(
+        float(first.content) + float(second.content), rel=1e-5)
+
+
+def test_the_notebooks_style_loss_gives_the_same_value_and_gradient(extractor):
+    fast, plain = make(extractor), make(extractor,
+                                        style_layer_loss=losses.style_layer_loss)
+    plain.targets = fast.targets                 # the same paintings
+    x = images(1)
+    targets = fast.content_targets(images(1))
+    out = []
+    for obj in (fast, plain):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            terms = obj.terms(x, targets)
+        out.append((float(terms.total), tape.gradient(terms.total, x).numpy()))
+    assert fast.style_layer_loss is gradients.style_layer_loss_eq6
+    assert out[0][0] == pytest.approx(out[1][0], rel=1e-5)
+    np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-3,
+                               atol=1e-4 * np.abs(out[1][1]).max())
+
+
+def test_blend_weights_mix_the_styles(extractor):
+    obj = make(extractor)
+    x = images(1)
+    targets = obj.content_targets(x)
+    style = []
+    for blend in ([1, 0], [0, 1], [1, 3]):
+        obj.set_weights(blend_weights=blend)
+        style.append(float(obj.terms(x, targets).style))
+    assert style[2] == pytest.approx(0.25 * style[0] + 0.75 * style[1], rel=1e-5)
+
+
+def test_no_content_layers_is_a_texture(extractor):
+    paintings = [RNG.uniform(0, 255, (36, 36, 3)).astype(np.float32)]
+    obj = objective.StyleObjective(
+        extractor, content_layers=(), style_layers=STYLE,
+        targets=objective.style_targets(extractor, paintings, STYLE))
+    terms = obj.terms(images(2), obj.content_targets(images(2)))
+    assert float(terms.content) == 0.0 and float(terms.style) > 0
+
+
+def test_weights_are_checked_and_never_retrace(extractor):
+    obj = make(extractor)
+    traces = []
+
+    @tf.function
+    def total(x, t):
+        traces.append(1)
+        return obj.terms(x, t).total
+
+    x = images(1)
+    targets = obj.content_targets(x)
+    first = float(total(x, targets))
+    obj.set_weights(style_weight=0.0, tv_weight=0.0)
+    second = float(total(x, targets))
+    assert len(traces) == 1 and second < first
+    with pytest.raises(SettingsError, match="finite number >= 0"):
+        obj.set_weights(style_weight=-1)
+    with pytest.raises(SettingsError, match="not among"):
+        obj.set_weights(layer_weights={"conv9_9": 1.0})
+    with pytest.raises(SettingsError, match="must not all be 0"):
+        obj.set_weights(blend_weights=[0, 0])
