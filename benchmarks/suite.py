@@ -165,31 +165,18 @@ def cost_per_step(size: int, *, steps: int = 15, repeats: int = 7) -> dict:
 
 # ------------------------------------------------------------ 4. memory ---
 
-_MEMORY_CHILD = """
-import resource, sys, time
-import style_lib
-from style_lib import optimize
-size = int(sys.argv[1])
-start = time.perf_counter()
-result = optimize.stylize("tubingen", "starry_night", size=size, steps=3,
-                          progress=False)
-seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(peak, result.image.shape[0], result.image.shape[1], seconds)
-"""
-
-
 def peak_memory(size: int) -> dict:
-    """Peak RSS (bytes) of a 3-step ``stylize`` at ``size`` px, in a subprocess."""
-    env = dict(os.environ)
-    out = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(size)],
-                         capture_output=True, text=True, env=env, timeout=900,
-                         cwd=ROOT)
-    if out.returncode != 0:
-        return {"size": size, "error": out.stderr.strip().splitlines()[-1:]}
-    peak, h, w, seconds = out.stdout.split()[-4:]
-    return {"size": [int(h), int(w)], "peak_rss_gib": int(peak) / 2**30,
-            "seconds": float(seconds)}
+    """Peak RSS of a 3-step ``stylize`` at ``size`` px (4:3) in a fresh process,
+    next to :func:`style_lib.memory.estimate_memory`'s prediction."""
+    from style_lib import memory
+    try:
+        measured = memory.measure_peak_rss(size, steps=3, timeout=900)
+    except (RuntimeError, subprocess.TimeoutExpired) as err:
+        return {"size": size, "error": str(err).strip().splitlines()[-1:]}
+    h, w = memory.image_shape(size)
+    return {"size": [h, w], "peak_rss_gib": measured["peak"] / 2**30,
+            "estimate_gib": memory.estimate_memory(size) / 2**30,
+            "seconds": float(measured["seconds"])}
 
 
 # -------------------------------------------------------- 5. test suite ---
@@ -280,14 +267,15 @@ def render_markdown(r: dict) -> str:
               f"| {s['converged_s']:.2f} | < 10 |",
               f"| computing the targets (once per pair and size) | "
               f"{s['targets_s']:.2f} | |", ""]
-    lines += ["## 4. Memory", "", "| size | peak RSS (GiB) | seconds (3 steps, incl. "
-              "start-up) |", "|---|---|---|"]
+    lines += ["## 4. Memory", "", "| size | peak RSS (GiB) | estimate (GiB) | seconds "
+              "(3 steps) |", "|---|---|---|---|"]
     for row in r["memory"]:
         if "error" in row:
-            lines.append(f"| {row['size']} | failed: {row['error']} | |")
+            lines.append(f"| {row['size']} | failed: {row['error']} | | |")
         else:
             lines.append(f"| {row['size'][1]}x{row['size'][0]} | "
-                         f"{row['peak_rss_gib']:.2f} | {row['seconds']:.1f} |")
+                         f"{row['peak_rss_gib']:.2f} | {row.get('estimate_gib', float('nan')):.2f} "
+                         f"| {row['seconds']:.1f} |")
     lines += ["", "Target: 1024 px under 4 GiB.", "", "## 5. The test suite", ""]
     t = r.get("test_suite")
     if t:
