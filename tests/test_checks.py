@@ -1,6 +1,10 @@
 """Tests for style_lib.checks: right answers pass, classic mistakes get the right hint."""
 from __future__ import annotations
 
+import ast
+import pkgutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -385,3 +389,53 @@ def test_rel_error():
     assert checks.rel_error([1.0, 2.0], [1.0, 2.0]) == 0.0
     assert checks.rel_error([0.0], [0.0]) == 0.0
     assert checks.rel_error([2.0], [1.0]) == pytest.approx(0.5)
+
+
+# ------------------------------------------------------- package layout ---
+
+#: Every name the notebooks, tests and benchmarks reach as ``checks.<name>``.
+PUBLIC = {"check_gram_matrix", "check_content_loss", "check_style_loss",
+          "check_total_variation", "check_preprocess", "check_feature_shape",
+          "check_receptive_field", "rel_error", "TOLERANCE"}
+
+
+def _style_lib_imports(path: Path) -> set[str]:
+    """The style_lib modules a file in style_lib/checks/ imports, dotted."""
+    package = {1: "style_lib.checks", 2: "style_lib"}     # from . / from ..
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("style_lib")}
+        elif isinstance(node, ast.ImportFrom):
+            module = package[node.level] if node.level else node.module or ""
+            if node.level and node.module:  # from .engine import _Checker
+                found.add(f"{module}.{node.module}")
+            elif module in package.values():  # from .. import losses, vgg
+                found |= {f"{module}.{a.name}" for a in node.names}
+            elif module.startswith("style_lib"):
+                found.add(module)
+    return found
+
+
+def test_package_exports_and_layering():
+    assert set(checks.__all__) == PUBLIC
+    assert len(checks.__all__) == len(set(checks.__all__))
+    for name in checks.__all__:
+        assert getattr(checks, name) is not None
+        if name.startswith("check_"):
+            assert callable(getattr(checks, name))
+    folder = Path(checks.__file__).parent
+    modules = {m.name for m in pkgutil.iter_modules([str(folder)])}
+    assert "engine" in modules and len(modules) > 1
+    # engine knows no exercise; each exercise module knows only engine and
+    # the library modules it checks against (so no import cycles).
+    assert _style_lib_imports(folder / "engine.py") <= {"style_lib.losses",
+                                                        "style_lib.vgg"}
+    allowed = {"style_lib.checks.engine", "style_lib.losses", "style_lib.vgg"}
+    for name in modules - {"engine"}:
+        imported = _style_lib_imports(folder / f"{name}.py")
+        assert imported <= allowed, (name, imported - allowed)
+        # read top-down: the module's first function is its entry point
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        first = next(n.name for n in tree.body if isinstance(n, ast.FunctionDef))
+        assert first.startswith("check_"), (name, first)

@@ -1,0 +1,48 @@
+"""Exercise checkers: test your own function against style_lib, with hints.
+
+A notebook calls ``checks.check_gram_matrix(my_gram_matrix)``. The checker
+runs ``my_gram_matrix`` on seeded random inputs -- NumPy arrays and
+tf.Tensors, ``(1, H, W, C)`` and ``(H, W, C)`` -- and compares it with the
+library's function, then checks properties the maths guarantees (a Gram
+matrix is symmetric, a loss is zero when both sides agree, ...) and that
+gradients flow through it, agree with the library's and with finite
+differences. It prints ``✓ ...`` lines and returns True when everything
+agrees; otherwise it prints what failed with a specific hint and returns
+False. It never raises because an answer is wrong; it raises ``TypeError``
+only when it is not given a function.
+
+The checkers, by notebook and exercise, with the signature each expects:
+
+* 01, exercises 1-3 (:mod:`.vgg_features`):
+  :func:`check_preprocess` -- ``preprocess(images) -> VGG input``;
+  :func:`check_feature_shape` -- ``feature_shape(layer, height, width)
+  -> (h, w, channels)``; :func:`check_receptive_field` --
+  ``receptive_field(layer) -> int``
+* 02, exercise 1 (:mod:`.content`): :func:`check_content_loss` --
+  ``content_loss(features, target) -> scalar``
+* 03, the text and exercises 1-2; 07, exercise 2 (:mod:`.gram`):
+  :func:`check_gram_matrix` -- ``gram_matrix(features) -> (C, C)``
+  (``batch=True``: also ``(B, H, W, C) -> (B, C, C)``)
+* 04, exercises 1-2 (:mod:`.style`): :func:`check_style_loss` --
+  ``style_layer_loss(features, target_gram)`` (one layer, eq. 4), or
+  ``style_loss(features_by_layer, targets_by_layer)`` (dicts, eq. 5 with
+  weights ``1/L``), detected automatically
+* 05, exercise 1 (:mod:`.total_variation`): :func:`check_total_variation`
+  -- ``total_variation_loss(image) -> scalar``
+
+How a check runs and how it finds its hints: :mod:`.engine`, the machinery
+they share (and :func:`rel_error`, the measure they print).
+"""
+from __future__ import annotations
+
+from .content import check_content_loss
+from .engine import TOLERANCE, rel_error
+from .gram import check_gram_matrix
+from .style import check_style_loss
+from .total_variation import check_total_variation
+from .vgg_features import (check_feature_shape, check_preprocess,
+                           check_receptive_field)
+
+__all__ = ["check_gram_matrix", "check_content_loss", "check_style_loss",
+           "check_total_variation", "check_preprocess", "check_feature_shape",
+           "check_receptive_field", "rel_error", "TOLERANCE"]
