@@ -3,12 +3,15 @@
 Each module holds one concept: ``images`` (load/save/show), ``data`` (the
 demo images), ``vgg`` (VGG16 features), ``vgg_weights`` (where the
 canonical VGG16 weights come from), ``losses`` (the paper's losses),
-``optimize`` (the stylisation loop), ``color`` (keep the photo's colours),
-``spatial`` (masks, guided Grams), ``large`` (coarse-to-fine, memory),
-``plots``, ``checks`` (exercise checkers), ``widgets`` (sliders) and
-``cli`` (``python -m style_lib``).
+``optimize`` (the stylisation loop), ``settings`` (defaults and the checks
+of what a user passes), ``color`` (keep the photo's colours), ``spatial``
+(masks, guided Grams), ``large`` (coarse-to-fine), ``memory`` (how much a
+run needs), ``plots``, ``checks`` (exercise checkers), ``widgets``
+(sliders) and ``cli`` (``python -m style_lib``).
 
-Importing the package silences TensorFlow's C++ start-up log lines.
+Importing the package silences TensorFlow's C++ start-up log lines;
+``style_lib.setup()``, the first line of every notebook, seeds, silences the
+Python log lines, checks the versions and says whether quick mode is on.
 """
 from __future__ import annotations
 
@@ -46,7 +49,7 @@ def _import_tensorflow_quietly() -> None:
 
 _import_tensorflow_quietly()
 
-from .config import offline, pick, quick_mode  # noqa: E402
 
-__version__ = "0.1.0"
-__all__ = ["offline", "pick", "quick_mode", "__version__"]
+from .config import __version__, offline, pick, quick_mode, setup  # noqa: E402
+
+__all__ = ["offline", "pick", "quick_mode", "setup", "__version__"]

@@ -1,5 +1,8 @@
 """Strip outputs, execution counts and cell metadata from notebooks in place.
 
+The one piece of cell metadata kept is ``"jupyter": {"source_hidden": true}``:
+it collapses the hidden check cells (``# Checks that the figure above ...``).
+
 ``python -m tests.strip_notebooks notebooks/*.ipynb`` (or ``make strip``).
 """
 from __future__ import annotations
@@ -14,7 +17,8 @@ def strip(path: str) -> bool:
     nb = nbformat.read(path, as_version=4)
     before = nbformat.writes(nb)
     for cell in nb.cells:
-        cell.metadata = {}
+        hidden = cell.metadata.get("jupyter", {}).get("source_hidden")
+        cell.metadata = {"jupyter": {"source_hidden": True}} if hidden else {}
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None

@@ -1,14 +1,19 @@
-"""Notebooks are committed clean: no outputs, no execution counts (CI refuses)."""
+"""Notebooks are committed clean: no outputs, no execution counts (CI refuses),
+and every notebook has the series' skeleton."""
+import ast
 from pathlib import Path
 
 import nbformat
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+HIDDEN = {"jupyter": {"source_hidden": True}}
+CHECK_CELL = "# Checks that the "
 
 
 def test_there_are_notebooks():
     assert len(NOTEBOOKS) >= 1
+    assert any(path.name.startswith("A1_") for path in NOTEBOOKS)   # the appendix is collected
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -22,9 +27,38 @@ def test_notebook_has_no_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_cell_metadata_is_clean(path):
+    """No cell metadata except the collapsed source of the hidden check cells."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        is_check = cell.cell_type == "code" and cell.source.startswith(CHECK_CELL)
+        assert cell.metadata == (HIDDEN if is_check else {}), (
+            f"{path.name}, cell {i}: metadata {dict(cell.metadata)}; a cell whose first line is "
+            f"'{CHECK_CELL}...' is hidden, every other cell has none (`make strip`)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_has_the_series_skeleton(path):
     nb = nbformat.read(path, as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     for heading in ("You will learn", "Setup", "Summary", "Exercises"):
         assert heading in text, f"{path.name} lacks a '{heading}' section"
+
+
+def _setup_cell(nb) -> str:
+    heading = next(i for i, c in enumerate(nb.cells)
+                   if c.cell_type == "markdown" and c.source.startswith("## Setup"))
+    return next(c.source for c in nb.cells[heading + 1:] if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_setup_cell_is_short(path):
+    """Imports, ``QUICK = style_lib.setup()`` and the notebook's constants: the
+    seed, the version checks and the mode line are ``setup()``'s business."""
+    source = _setup_cell(nbformat.read(path, as_version=4))
+    assert "QUICK = style_lib.setup()" in source, f"{path.name}: Setup must call style_lib.setup()"
+    tree = ast.parse(source)
+    asserts = [node for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+    assert not asserts, f"{path.name}: the version checks are style_lib.setup()'s job"
+    assert "set_random_seed" not in source, f"{path.name}: style_lib.setup() seeds"
