@@ -292,6 +292,60 @@ def test_05_gd_step_and_total_variation():
     assert total_variation(dot) == 324.0
 
 
+def _value_and_gradient(fn, *args):
+    """Return (value, gradient with respect to the first argument) as NumPy."""
+    x = tf.constant(args[0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        value = fn(x, *args[1:])
+    return np.asarray(value), tape.gradient(value, x).numpy()
+
+
+@pytest.mark.parametrize("notebook, name, library, make_args", [
+    ("02_content_loss.ipynb", "content_loss", losses.content_loss,
+     lambda: (_features((1, 6, 5, 8), 1), _features((1, 6, 5, 8), 2))),
+    ("03_gram_matrices.ipynb", "gram_matrix", losses.gram_matrix,
+     lambda: (_features((1, 6, 5, 8), 3),)),
+    (NB04, "style_layer_loss", losses.style_layer_loss,
+     lambda: (_features((1, 6, 5, 8), 4), losses.gram_matrix(_features((4, 7, 8), 5)))),
+])
+def test_library_is_the_notebooks_function_value_and_gradient(notebook, name, library,
+                                                               make_args):
+    """What the text calls "the same function" gives the same value *and* gradient."""
+    mine = definitions_from_notebook(notebook, [name])[name]
+    args = make_args()
+    value, grad = _value_and_gradient(mine, *args)
+    want_value, want_grad = _value_and_gradient(library, *args)
+    np.testing.assert_allclose(value, want_value, rtol=1e-6)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-5, atol=1e-7)
+
+
+def test_library_style_loss_is_the_notebooks_value_and_gradient():
+    style_loss = definitions_from_notebook(NB04, ["style_layer_loss", "style_loss"])["style_loss"]
+    feats = {"a": tf.constant(_features((1, 6, 6, 4), 3)),
+             "b": tf.constant(_features((1, 3, 3, 8), 4))}
+    targets = {k: losses.gram_matrix(_features(v.shape, 5)) for k, v in feats.items()}
+    results = []
+    for fn in (style_loss, losses.style_loss):
+        with tf.GradientTape() as tape:
+            tape.watch(feats)
+            value = fn(feats, targets, {"a": 0.7, "b": 0.3})
+        results.append((float(value), tape.gradient(value, feats)))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-6)
+    for key in feats:
+        np.testing.assert_allclose(results[0][1][key], results[1][1][key], rtol=1e-5)
+
+
+def test_05_tv_exercise_solution_is_the_library_value_and_gradient():
+    solution = [s for s in solutions_from_notebook(NB05) if s.check][0]
+    ns = _namespace_with(NB05, solution.code, [])
+    image = np.random.default_rng(4).uniform(0, 255, (1, 5, 6, 3)).astype(np.float32)
+    value, grad = _value_and_gradient(ns["my_total_variation"], image)
+    want_value, want_grad = _value_and_gradient(losses.total_variation_loss, image)
+    np.testing.assert_allclose(value, want_value, rtol=1e-5)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-5, atol=1e-3)
+
+
 # ---------------------------------------------------------- notebook 07 ---
 
 NB07 = "07_beyond_the_basics.ipynb"
