@@ -2,7 +2,8 @@
 
 Drives :class:`style_lib.widgets.StyleTransferApp` exactly as a student
 does (setting ``style_weight_slider.value``), with the targets already
-cached from a first run, and times:
+cached from a first run (the work happens in its
+:class:`style_lib.runner.StyleRunner`), and times:
 
 * ``first_preview_s``: from the weight change to the first refreshed
   preview (an image better than the start under the new weights). It
@@ -80,7 +81,7 @@ def measure(size: int = 128, *, content: str = "tubingen",
         converged.append(time.perf_counter() - t0)
         n_steps.append(app.last_steps)
         reasons.append(app.last_reason)
-        seconds = app.last_result.history["seconds"]
+        seconds = app.history["seconds"]    # as StyleResult.history
         step_s.append(float(np.median(np.diff(seconds))) if len(seconds) > 1
                       else float("nan"))
     return {

@@ -439,3 +439,37 @@ def show_images(
     if suptitle:
         fig.suptitle(suptitle)
     return fig
+
+
+def save_new_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Path:
+    """Save like :func:`save_image`, but never over an existing file; return the path.
+
+    ``path`` itself is checked as in the CLI (:func:`check_output_path`: suffix,
+    folder, and a one-line refusal if it is one of ``inputs``). If a file of that
+    name exists, ``stem-2``, ``stem-3``, ... are tried instead. The picture is
+    written to a temporary file once and hard-linked to the first free name, so
+    no existing file is replaced even by a concurrent writer.
+    """
+    inputs = list(inputs)
+    out = check_output_path(path, inputs=inputs)
+    stem, suffix = out.stem, out.suffix
+    tmp = save_image(image, out.with_name(f".{stem}.{secrets.token_hex(4)}.partial{suffix}"), inputs=inputs)
+    try:
+        for n in range(1, 1000):
+            target = out if n == 1 else out.with_name(f"{stem}-{n}{suffix}")
+            try:
+                os.link(tmp, target)  # atomic; fails if the name exists
+                return target
+            except FileExistsError:
+                continue
+            except OSError:  # no hard links on this file system: best effort
+                if target.exists():
+                    continue
+                os.replace(tmp, target)
+                return target
+        raise ImageError(f"{out.parent} already holds 999 files named {stem}-N{suffix}; choose another folder.")
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+__all__ += ["save_new_image"]

@@ -478,3 +478,66 @@ def crop_comparison(images: Mapping[str, Any], box: Sequence[float], *,
 
 
 __all__ += ["mask_overlay", "crop_comparison"]
+
+
+def loss_plot_png(history: Mapping[str, Sequence[float]], *,
+                  weights: Mapping[str, float] | None = None, title: str = "",
+                  figsize: tuple[float, float] = (3.6, 2.7),
+                  dpi: int = 80) -> bytes:
+    """Return PNG bytes of a small log plot of the loss terms over the steps.
+
+    ``history`` is a ``StyleResult.history``-like dict (``"step"``,
+    ``"total"`` and the *unweighted* ``"content"``, ``"style"``, ``"tv"``).
+    With ``weights`` (``content_weight``, ``style_weight``, ``tv_weight``:
+    α, β, γ) the terms are drawn weighted, α·L_c, β·L_s, γ·L_tv, so that they
+    add up to the total J; terms that are 0 throughout are left out. An
+    empty history gives a placeholder. Drawn on a private Agg canvas (no
+    pyplot state), so it is safe from a background thread and never shows
+    up as a cell output.
+    """
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import LogFormatter, LogLocator
+
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.16, 0.36, 0.8, 0.56))
+    steps = np.asarray(history.get("step", []), np.float64)
+    w = dict(weights or {})
+    terms = (("content", "content_weight", "α·L_c", "content  L_c"),
+             ("style", "style_weight", "β·L_s", "style  L_s"),
+             ("tv", "tv_weight", "γ·L_tv", "smoothing  L_tv"))
+    for key, weight, weighted, plain in terms:
+        values = np.asarray(history.get(key, [])[:steps.size], np.float64)
+        if weights is not None:
+            values = values * float(w.get(weight, 1.0))
+        if values.size and np.any(values > 0):
+            ax.plot(steps[:values.size], np.maximum(values, 1e-12), "-", lw=1.2,
+                    label=weighted if weights is not None else plain)
+    total = np.asarray(history.get("total", [])[:steps.size], np.float64)
+    if total.size:
+        ax.plot(steps[:total.size], np.maximum(total, 1e-12), "--", lw=1.2,
+                label="total J")
+        ax.set_yscale("log")     # few ticks, plain "1e+05" labels: fast to draw
+        ax.yaxis.set_minor_locator(LogLocator(subs=(2.0, 5.0)))
+        ax.yaxis.set_major_formatter(LogFormatter())
+        ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
+        ax.grid(True, which="major", alpha=0.3)
+        ax.set_xlabel("step (best picture so far)", fontsize=8)
+        ax.set_xlim(0.5, max(float(steps.max()), 2.0) + 0.5)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, loc="upper center", ncol=2,
+                  bbox_to_anchor=(0.45, -0.25), frameon=False)
+    else:
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "loss curves appear here\nduring a run", ha="center",
+                va="center", fontsize=9, color="0.4", transform=ax.transAxes)
+    ax.set_title(title, fontsize=8)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+__all__ += ["loss_plot_png"]

@@ -2,13 +2,13 @@
 
 Setting ``slider.value`` in Python runs the same observers as moving the
 slider in JupyterLab, so these tests cover the callbacks; tests/test_browser.py
-covers the real page.
+covers the real page and tests/test_runner.py the engine (threads,
+debouncing, convergence) without ipywidgets.
 """
 from __future__ import annotations
 
 import io
 import struct
-import threading
 import time
 import zlib
 from pathlib import Path
@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_lib import optimize, widgets
+from style_lib import plots, runner, widgets
 from style_lib.errors import ImageError
-from style_lib.images import load_image, to_uint8
+from style_lib.images import load_image, save_new_image, to_uint8
+from style_lib.settings import DEFAULT_STYLE_LAYERS, DEFAULT_STYLE_WEIGHT
 from style_lib.widgets import StyleTransferApp, format_weight, settings_name
 
 SIZE = 48
@@ -114,13 +115,19 @@ def test_app_builds_the_controls(make_app) -> None:
     app = make_app()
     assert app.size == SIZE and app.steps == 6
     assert app.content_weight_slider.value == 1
-    assert app.style_weight_slider.value == pytest.approx(optimize.DEFAULT_STYLE_WEIGHT) == 1e3
+    assert app.style_weight_slider.value == pytest.approx(DEFAULT_STYLE_WEIGHT) == 1e3
     assert app.tv_weight_slider.value == pytest.approx(1e-2)
     for slider, low, high in ((app.content_weight_slider, 1e-3, 1e3),
                               (app.style_weight_slider, 1, 1e8),
                               (app.tv_weight_slider, 1e-6, 1e2)):
         assert 10 ** slider.min <= low and 10 ** slider.max >= high
-    assert list(app.layer_sliders) == list(optimize.DEFAULT_STYLE_LAYERS)
+    assert list(app.layer_sliders) == list(DEFAULT_STYLE_LAYERS)
+    # The notebooks' notation: J = α L_content + β L_style + γ L_tv.
+    assert [s.description for s in (app.content_weight_slider,
+                                    app.style_weight_slider,
+                                    app.tv_weight_slider)] \
+        == ["content α", "style β", "smoothing γ"]
+    assert app.settings() == app.runner.settings()
     assert "tubingen" in app.content_picker.options
     assert "starry_night" in app.content_picker.options   # any name goes
     assert "chelsea" in app.style_picker.options
@@ -200,47 +207,6 @@ def test_stop_ends_the_run_quickly_and_keeps_the_picture(make_app) -> None:
     assert "stopped" in app.status_text.lower()
     assert 3 <= app.last_steps < 500
     assert not np.array_equal(app.current_image, app.stylizer.content)
-
-
-def test_a_new_run_cancels_the_old_one_never_two_at_once(make_app) -> None:
-    app = make_app(steps=500)
-    app.run(wait=True, timeout=TIMEOUT)            # build the stylizer first
-    stylizer = app.stylizer
-    active, peak = [0], [0]
-    lock = threading.Lock()
-    original = stylizer.run
-
-    def counting_run(*args, **kwargs):
-        with lock:
-            active[0] += 1
-            peak[0] = max(peak[0], active[0])
-        try:
-            return original(*args, **kwargs)
-        finally:
-            with lock:
-                active[0] -= 1
-
-    stylizer.run = counting_run
-    try:
-        finished = app.runs_finished
-        before = app._history
-        app.run()
-        assert wait_for(lambda: app._history is not before
-                        and len(app._history["step"]) >= 2)
-        first, first_history = app._thread, app._history
-        app.run()                                    # supersedes the first
-        first.join(10.0)
-        assert not first.is_alive(), "the old run was not cancelled"
-        assert app.last_reason == "cancelled"
-        assert len(first_history["step"]) < 500
-        assert wait_for(lambda: app._history is not first_history
-                        and len(app._history["step"]) >= 2)  # the new one runs
-        app.stop()
-        assert app.wait(10.0)
-        assert app.runs_finished == finished + 2
-        assert peak[0] == 1                          # one optimiser at a time
-    finally:
-        del stylizer.run
 
 
 def test_bad_uploads_leave_the_picture_and_explain(make_app) -> None:
@@ -348,7 +314,7 @@ def test_reset_restores_defaults_and_the_photo(make_app) -> None:
     assert not np.array_equal(app.current_image, app.stylizer.content)
     runs = app.runs_started
     app.reset()
-    assert app.style_weight_slider.value == pytest.approx(optimize.DEFAULT_STYLE_WEIGHT) == 1e3
+    assert app.style_weight_slider.value == pytest.approx(DEFAULT_STYLE_WEIGHT) == 1e3
     assert app.layer_sliders["conv5_1"].value == pytest.approx(0.2)
     np.testing.assert_allclose(app.current_image, app.stylizer.content)
     time.sleep(0.4)                                  # longer than the debounce
@@ -361,12 +327,13 @@ def test_run_errors_show_in_the_status(make_app, monkeypatch) -> None:
     def broken(*args, **kwargs):
         raise ImageError("the painting could not be read; try another one.")
 
-    monkeypatch.setattr(widgets, "get_stylizer", broken)
+    monkeypatch.setattr(runner, "get_stylizer", broken)
     assert app.run(wait=True, timeout=TIMEOUT)
     assert isinstance(app.last_error, ImageError)
     assert app.last_reason == "error"
-    assert "could not be read" in app.status_text
-    assert not app.busy
+    assert app.status_text == ("The run failed: the painting could not be "
+                               "read; try another one.")
+    assert "⚠" in app.status.value and not app.busy
 
 
 def test_show_displays_and_returns_the_app(images_env, monkeypatch) -> None:
@@ -374,3 +341,57 @@ def test_show_displays_and_returns_the_app(images_env, monkeypatch) -> None:
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     app = widgets.show(size=SIZE, weights="imagenet")
     assert isinstance(app, StyleTransferApp) and shown == [app.widget]
+
+
+def test_history_is_unweighted_and_the_plot_weights_it(make_app) -> None:
+    app = make_app()
+    app.style_weight_slider.value = 1e5
+    app.tv_weight_slider.value = 1.0
+    assert app.wait(TIMEOUT) and app.last_error is None, app.status_text
+    history, weights = app.history, app.stylizer.weights()
+    assert weights["style_weight"] == pytest.approx(1e5)
+    for total, c, s, tv in zip(*(history[k] for k in ("total", "content",
+                                                       "style", "tv"))):
+        assert total == pytest.approx(c + weights["style_weight"] * s
+                                      + weights["tv_weight"] * tv, rel=1e-5)
+    assert app.plots_drawn >= 2                    # placeholder, then the run
+    assert app.loss_plot.value != plots.loss_plot_png({})
+    assert bytes(app.loss_plot.value) == plots.loss_plot_png(
+        history, weights=weights, title="α=1  β=1e5  γ=1")
+
+
+def test_loss_plot_png_weights_the_terms_without_pyplot() -> None:
+    import matplotlib.pyplot as plt
+    figures = plt.get_fignums()
+    history = {"step": [1, 2, 3], "total": [30.0, 20.0, 12.0],
+               "content": [1.0, 2.0, 3.0], "style": [2e-3, 1e-3, 5e-4],
+               "tv": [0.0, 0.0, 0.0], "seconds": [0.1, 0.2, 0.3]}
+    empty = plots.loss_plot_png({})
+    plain = plots.loss_plot_png(history)
+    weighted = plots.loss_plot_png(history, weights={
+        "content_weight": 1.0, "style_weight": 1e4, "tv_weight": 0.0})
+    for png in (empty, plain, weighted):
+        assert png.startswith(b"\x89PNG")
+        assert Image.open(io.BytesIO(png)).size == (288, 216)
+    assert len({empty, plain, weighted}) == 3
+    assert plt.get_fignums() == figures            # no pyplot figure left open
+
+
+def test_save_never_overwrites_an_input(make_app, tmp_path) -> None:
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.full((30, 40, 3), 90, np.uint8)).save(photo)
+    before = photo.read_bytes()
+    app = make_app(content=str(photo))
+    assert app.content_picker.value == "photo (file)"
+    assert app.runner.input_paths() == [photo]
+    saved = app.save(tmp_path)                     # the same folder: fine
+    assert saved.name.startswith("photo-starry_night-") and photo.read_bytes() == before
+    with pytest.raises(ImageError, match="would overwrite the input image"):
+        save_new_image(app.current_image, photo, inputs=app.runner.input_paths())
+    assert photo.read_bytes() == before
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file")
+    app.folder_text.value = str(blocker)
+    app.save_button.click()
+    assert app.status_text.startswith(f"Could not save: Cannot save in {blocker}")
+    assert "⚠" in app.status.value and "\n" not in app.status_text
