@@ -2,11 +2,14 @@
 
 Each module holds one concept: ``images`` (load/save/show), ``data`` (the
 demo images), ``vgg`` (VGG16 features), ``vgg_weights`` (where the
-canonical VGG16 weights come from), ``losses`` (the paper's losses),
-``optimize`` (the stylisation loop), ``settings`` (defaults and the checks
-of what a user passes), ``color`` (keep the photo's colours), ``spatial``
-(masks, guided Grams), ``large`` (coarse-to-fine), ``memory`` (how much a
-run needs), ``plots``, ``checks`` (exercise checkers), ``widgets``
+canonical VGG16 weights come from), ``losses`` (the notebooks' losses),
+``gradients`` (the style loss with eq. 6 by hand), ``objective`` (J = α
+content + β style + γ TV, for a picture or a batch), ``optimizers`` (gd,
+adam, lbfgs for any function), ``optimize`` (``stylize``: the one call),
+``settings`` (defaults and the checks of what a user passes), ``color``
+(keep the photo's colours), ``spatial`` (masks, guided Grams), ``large``
+(coarse-to-fine), ``memory`` (how much a run needs), ``plots``, ``checks``
+(exercise checkers), ``runner`` (the slider app's engine), ``widgets``
 (sliders) and ``cli`` (``python -m style_lib``).
 
 Importing the package silences TensorFlow's C++ start-up log lines;
