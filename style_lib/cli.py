@@ -190,9 +190,10 @@ def main(argv: list[str] | None = None) -> int:
         # Check the output before spending minutes on the optimisation.
         images.check_output_path(args.output, inputs=inputs)
         content = data.as_image(args.content)
-        need = memory.check_memory(size,
-                                  content.shape[1] / content.shape[0],
-                                  optimizer=args.optimizer)
+        # The library refuses a run that would not fit (one line naming a size
+        # that does); here only the estimate is printed for large prints.
+        need = memory.estimate_memory(size, content.shape[1] / content.shape[0],
+                                      optimizer=args.optimizer, include_base=False)
         if not args.quiet and (sizes or size > 512):
             print(f"Memory: about {memory.format_bytes(need + memory.BASE_BYTES)}"
                   f" at {size} px ({memory.format_bytes(memory.available_memory())}"
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                       progress=not args.quiet, **extra)
         if sizes:
             stages = large.coarse_to_fine(args.content, style, sizes=sizes,
-                                          steps=args.steps, check=False,
+                                          steps=args.steps,
                                           verbose=not args.quiet, **common)
             result = stages.stages[-1]
         else:

@@ -231,6 +231,15 @@ from style_lib import memory, optimize
 
 
 def peak():
+    # Linux: the high-water mark of this process's own memory map. (ru_maxrss
+    # is not: across a vfork + exec it keeps the *parent's* peak.)
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     try:
         import resource
         kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -40,7 +40,7 @@ from .objective import LossTerms, StyleObjective, style_targets
 from .optimizers import minimize
 from .settings import DEFAULT_CONTENT_LAYERS, DEFAULT_CONTENT_WEIGHT, \
     DEFAULT_OPTIMIZER, DEFAULT_SIZE, DEFAULT_STEPS, DEFAULT_STYLE_LAYERS, \
-    DEFAULT_TV_WEIGHT, MEMORY_CHECK_SIZE, MIN_SIZE, check_layers, \
+    DEFAULT_TV_WEIGHT, MIN_SIZE, check_layers, \
     check_optimizer, check_size, check_steps, check_weight, default_style_weight
 from .vgg import FeatureExtractor
 
@@ -131,9 +131,8 @@ class Stylizer:
                         else as_image(content, self.size))
         self.has_content = content is not None
         self.shape = self.content.shape
-        if self.size > MEMORY_CHECK_SIZE:     # before any large tensor exists
-            check_memory(self.size, self.shape[1] / self.shape[0],
-                         self.content_layers + self.style_layers)
+        check_memory(self.size, self.shape[1] / self.shape[0],  # before any
+                     self.content_layers + self.style_layers)    # large tensor
         self.masks = spatial.prepare_masks(masks, len(self.styles), self.shape[:2])
         style_masks = self._load_style_masks(style_masks)
         self.extractor = FeatureExtractor(

@@ -37,8 +37,6 @@ OPTIMIZERS = ("lbfgs", "adam", "gd")
 DEFAULT_OPTIMIZER = "lbfgs"
 MIN_SIZE = 16
 MAX_SIZE = 4096
-#: ``stylize`` checks the memory before runs larger than this (px).
-MEMORY_CHECK_SIZE = 1024
 
 
 def default_style_weight(height: int, width: int) -> float:
@@ -109,6 +107,6 @@ def check_layers(layers: Sequence[str] | str, what: str, *,
 __all__ = ["DEFAULT_CONTENT_LAYERS", "DEFAULT_CONTENT_WEIGHT", "DEFAULT_OPTIMIZER",
            "DEFAULT_SIZE", "DEFAULT_STEPS", "DEFAULT_STYLE_LAYERS",
            "DEFAULT_STYLE_WEIGHT", "DEFAULT_TV_WEIGHT", "MAX_SIZE", "MIN_SIZE",
-           "MEMORY_CHECK_SIZE", "OPTIMIZERS", "REFERENCE_PIXELS", "check_layers",
+           "OPTIMIZERS", "REFERENCE_PIXELS", "check_layers",
            "check_optimizer", "check_size", "check_steps", "check_weight",
            "default_style_weight"]
