@@ -10,15 +10,16 @@ activations up to the deepest layer used::
 ``ACTIVATION_FACTOR`` (forward activations kept for the backward pass plus
 the gradients flowing back, and TensorFlow's temporaries) were fitted to
 peak RSS measured with :func:`measure_peak_rss` in a fresh process (L-BFGS,
-4:3 image, the paper's layers, TF 2.21 on x86-64 Linux):
+4:3 image, the paper's layers, TF 2.21 on x86-64 Linux, 2026-11-28; the peak
+is the process's own high-water mark, ``VmHWM``):
 
 ======  ==========  ==========
 size    measured    estimate
 ======  ==========  ==========
-256 px  944 MiB     982 MiB
-512 px  1556 MiB    1529 MiB
-768 px  2391 MiB    2439 MiB
-1024px  3610 MiB    3714 MiB
+256 px  876 MiB     886 MiB
+512 px  1219 MiB    1236 MiB
+768 px  1858 MiB    1818 MiB
+1024px  2605 MiB    2634 MiB
 ======  ==========  ==========
 
 (fitted at 256 and 512 px, checked at 768 and 1024 px). The optimiser's
@@ -48,9 +49,9 @@ __all__ = ["estimate_memory", "activation_bytes", "image_shape",
 
 #: Resident memory of a process that has imported TensorFlow and built
 #: VGG16, before any large tensors (fitted, see the module docstring).
-BASE_BYTES = 800 * 2**20
+BASE_BYTES = 770 * 2**20
 #: Peak memory per byte of forward activations (fitted).
-ACTIVATION_FACTOR = 2.7
+ACTIVATION_FACTOR = 1.6
 #: Only this fraction of the available memory is planned for.
 MARGIN = 0.8
 #: L-BFGS history length (``history_size`` of :func:`style_lib.optimizers.lbfgs`).
