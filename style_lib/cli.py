@@ -38,6 +38,16 @@ def _weight(text: str) -> float:
         raise argparse.ArgumentTypeError(message) from None
 
 
+def _seed(text: str) -> int:
+    from .settings import check_seed
+    try:
+        return check_seed(int(text))
+    except ValueError as err:
+        message = str(err) if isinstance(err, StyleLibError) else \
+            f"{text!r} is not a whole number"
+        raise argparse.ArgumentTypeError(message) from None
+
+
 def _size(text: str) -> int:
     """``--size``/``--sizes``: checked here, once, with the library's rule."""
     from .settings import check_size
@@ -96,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="VGG16 weights: auto (default, = imagenet), imagenet, hed (the "
                         "edge-detection exhibit), or an "
                         ".h5 file")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="random seed, a whole number "
+                   ">= 0 (default 0)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar or summary")
     _add_beyond_options(p)
@@ -165,7 +176,17 @@ def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
 
 
 def _input_paths(*names: str) -> list[Path]:
-    return [Path(n) for n in names if Path(n).exists()]
+    """The files the inputs are read from: paths (``~`` expanded, as loading
+    does) and the local files of demo names, so that ``-o`` never overwrites one."""
+    from . import data
+    paths = []
+    for name in names:
+        path = Path(name).expanduser()
+        if path.exists():
+            paths.append(path)
+        if name in data.NAMES:
+            paths.append(data.cache_path(name))
+    return paths
 
 
 def main(argv: list[str] | None = None) -> int:

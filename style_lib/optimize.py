@@ -41,8 +41,9 @@ from .optimizers import minimize
 from .settings import DEFAULT_CONTENT_LAYERS, DEFAULT_CONTENT_WEIGHT, \
     DEFAULT_OPTIMIZER, DEFAULT_SIZE, DEFAULT_STEPS, DEFAULT_STYLE_LAYERS, \
     DEFAULT_TV_WEIGHT, MIN_SIZE, check_layers, \
-    check_optimizer, check_size, check_steps, check_weight, default_style_weight
-from .vgg import FeatureExtractor
+    check_optimizer, check_seed, check_sides, check_size, check_steps, check_weight, \
+    default_style_weight
+from .vgg import FeatureExtractor, layer_info
 
 __all__ = ["Progress", "StyleResult", "Stylizer", "clear_cache", "get_stylizer",
            "stylize", "synthesize_texture"]
@@ -131,6 +132,14 @@ class Stylizer:
                         else as_image(content, self.size))
         self.has_content = content is not None
         self.shape = self.content.shape
+        layers = self.content_layers + self.style_layers
+        h, w = self.shape[:2]
+        need = max(layer_info(name).stride for name in layers)
+        check_sides(self.shape, layers, f"the picture at size={self.size}",
+                    f"use size >= {math.ceil(self.size * need / min(h, w))}")
+        for k, style in enumerate(self.styles):
+            check_sides(style.shape, self.style_layers, f"style image {k + 1} (at "
+                        f"style_scale x size)", "use a larger style_scale or size")
         check_memory(self.size, self.shape[1] / self.shape[0],  # before any
                      self.content_layers + self.style_layers)    # large tensor
         self.masks = spatial.prepare_masks(masks, len(self.styles), self.shape[:2])
@@ -230,6 +239,7 @@ class Stylizer:
     def initial_image(self, init="content", seed: int = 0) -> np.ndarray:
         """Return the start image ``(H, W, 3)``: content, noise, style or array."""
         if isinstance(init, str):
+            seed = check_seed(seed)
             if init == "content" and self.has_content:
                 return self.content.copy()
             if init == "noise":

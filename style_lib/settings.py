@@ -87,6 +87,31 @@ def check_steps(steps: int) -> int:
     return int(steps)
 
 
+def check_seed(seed: int) -> int:
+    """Return ``seed`` if it is a whole number >= 0 (NumPy's rule), else raise."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SettingsError(f"seed must be a whole number >= 0, got {seed!r}. "
+                            "Fix: any of 0, 1, 2, ... (0 is the default).")
+    return int(seed)
+
+
+def check_sides(shape: tuple[int, ...], layers: Sequence[str], what: str,
+                fix: str) -> None:
+    """Raise if an image of ``shape`` ``(H, W, ...)`` is too small for ``layers``.
+
+    Max pooling halves the sides before every block, so the deepest layer with
+    stride ``s`` needs at least ``s`` pixels on each side; fewer crash inside
+    the network.
+    """
+    need = max(layer_info(name).stride for name in layers)
+    h, w = shape[:2]
+    if min(h, w) < need:
+        deepest = max(layers, key=lambda name: layer_info(name).stride)
+        raise SettingsError(
+            f"{what} would be {w}x{h} px, but VGG16 needs at least {need} px on each "
+            f"side to reach {deepest}. Fix: {fix}.")
+
+
 def check_layers(layers: Sequence[str] | str, what: str, *,
                  allow_empty: bool = False) -> tuple[str, ...]:
     """Return ``layers`` as a tuple of VGG16 layer names, or raise.
@@ -108,5 +133,6 @@ __all__ = ["DEFAULT_CONTENT_LAYERS", "DEFAULT_CONTENT_WEIGHT", "DEFAULT_OPTIMIZE
            "DEFAULT_SIZE", "DEFAULT_STEPS", "DEFAULT_STYLE_LAYERS",
            "DEFAULT_STYLE_WEIGHT", "DEFAULT_TV_WEIGHT", "MAX_SIZE", "MIN_SIZE",
            "OPTIMIZERS", "REFERENCE_PIXELS", "check_layers",
-           "check_optimizer", "check_size", "check_steps", "check_weight",
+           "check_optimizer", "check_seed", "check_sides", "check_size", "check_steps",
+           "check_weight",
            "default_style_weight"]

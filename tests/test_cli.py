@@ -119,3 +119,49 @@ def test_no_progress_bar_in_a_log(demo_images, tmp_path):
     assert run.returncode == 0, run.stderr
     assert "\r" not in run.stderr and "\r" not in run.stdout
     assert "Wrote" in run.stdout
+
+
+def test_a_quoted_tilde_path_is_one_input_and_never_overwritten(tmp_path, capsys,
+                                                                 monkeypatch):
+    # "~/c.png" reaches the CLI unexpanded when quoted; loading and saving expand
+    # it, so the overwrite check must too.
+    monkeypatch.setenv("HOME", str(tmp_path))
+    content = tmp_path / "c.png"
+    Image.fromarray(np.full((40, 40, 3), 90, np.uint8)).save(content)
+    before = content.read_bytes()
+    code, err = run_bad(["~/c.png", "starry_night", "-o", "~/c.png"], capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "would overwrite the input image" in err
+    assert content.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["chelsea", "tubingen"])
+def test_the_file_a_demo_name_reads_is_never_overwritten(name, demo_images, capsys,
+                                                         tmp_path, monkeypatch):
+    import shutil
+
+    from style_lib import data
+    committed = tmp_path / "images"         # a copy: a regression must not hit the repo
+    shutil.copytree(data._REPO_IMAGES, committed)
+    monkeypatch.setattr(data, "_REPO_IMAGES", committed)
+    source = data.path(name)               # committed (chelsea) or cached (tubingen)
+    before = source.read_bytes()
+    code, err = run_bad([name, "starry_night", "-o", str(source)], capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "would overwrite the input image" in err
+    assert source.read_bytes() == before
+
+
+def test_a_negative_seed_is_refused_at_the_door(capsys):
+    code, err = run_bad(["tubingen", "starry_night", "-o", "x.png", "--seed", "-1"],
+                        capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "seed must be a whole number >= 0" in err and "Traceback" not in err
+
+
+def test_size_16_on_a_4_3_photo_is_one_line(demo_images, tmp_path, capsys):
+    code, err = run_bad(["tubingen", "starry_night", "-o", str(tmp_path / "x.png"),
+                         "--size", "16", "--weights", "imagenet"], capsys)
+    assert code == 2 and len(err.splitlines()) == 1
+    assert "16x12 px" in err and "size >= 22" in err
+    assert not list(tmp_path.iterdir())

@@ -199,3 +199,28 @@ def test_synthesize_texture_needs_no_content():
                           verbose=False)
     with pytest.raises(SettingsError, match="init must be 'noise'"):
         optimize.synthesize_texture(painting, size=32, steps=2, init="content")
+
+
+@pytest.mark.parametrize("shape, size, match", [
+    ((30, 40, 3), 16, r"16x12 px.*at least 16 px.*conv5_1.*size >= 22"),   # 4:3 at the minimum
+    ((10, 200, 3), 64, r"64x3 px.*Fix: use size >= "),                   # a thin strip
+])
+def test_pictures_too_small_for_vgg_are_one_clear_error(shape, size, match):
+    content = np.full(shape, 120.0, np.float32)
+    with pytest.raises(SettingsError, match=match):
+        optimize.stylize(content, np.full((64, 64, 3), 90.0, np.float32), size=size,
+                         steps=1, weights="imagenet")
+
+
+def test_a_small_style_scale_is_one_clear_error():
+    with pytest.raises(SettingsError, match=r"style image 1 .*larger style_scale"):
+        optimize.stylize(np.full((48, 64, 3), 120.0, np.float32),
+                         np.full((48, 64, 3), 90.0, np.float32), size=64,
+                         style_scale=0.1, steps=1, weights="imagenet")   # 16x12 px
+
+
+def test_a_negative_seed_is_one_clear_error():
+    with pytest.raises(SettingsError, match="seed must be a whole number >= 0"):
+        optimize.stylize(np.full((48, 64, 3), 120.0, np.float32),
+                         np.full((64, 64, 3), 90.0, np.float32), size=32, steps=1,
+                         init="noise", seed=-1, weights="imagenet")
