@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import settings
 from .errors import StyleLibError
 
 
@@ -28,35 +29,25 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _weight(text: str) -> float:
-    from .settings import check_weight
-    try:
-        return check_weight("the weight", float(text))
-    except ValueError as err:       # SettingsError is a ValueError
-        message = str(err) if isinstance(err, StyleLibError) else \
-            f"{text!r} is not a number"
-        raise argparse.ArgumentTypeError(message) from None
+def _checked(convert, check, not_a_number: str):
+    """An argparse type: ``check(convert(text))``, its error as one argparse line.
+
+    The library's own rule (:mod:`style_lib.settings`) checks the value at the
+    CLI's door, before TensorFlow does any work.
+    """
+    def parse(text: str):
+        try:
+            return check(convert(text))
+        except ValueError as err:       # SettingsError is a ValueError
+            message = str(err) if isinstance(err, StyleLibError) else \
+                f"{text!r} is not {not_a_number}"
+            raise argparse.ArgumentTypeError(message) from None
+    return parse
 
 
-def _seed(text: str) -> int:
-    from .settings import check_seed
-    try:
-        return check_seed(int(text))
-    except ValueError as err:
-        message = str(err) if isinstance(err, StyleLibError) else \
-            f"{text!r} is not a whole number"
-        raise argparse.ArgumentTypeError(message) from None
-
-
-def _size(text: str) -> int:
-    """``--size``/``--sizes``: checked here, once, with the library's rule."""
-    from .settings import check_size
-    try:
-        return check_size(int(text))
-    except ValueError as err:
-        message = str(err) if isinstance(err, StyleLibError) else \
-            f"{text!r} is not a whole number of pixels"
-        raise argparse.ArgumentTypeError(message) from None
+_weight = _checked(float, lambda v: settings.check_weight("the weight", v), "a number")
+_seed = _checked(int, settings.check_seed, "a whole number")
+_size = _checked(int, settings.check_size, "a whole number of pixels")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,7 +59,6 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser (its ``--help`` is the CLI's manual)."""
-    from . import settings
     p = _Parser(
         prog="python -m style_lib",
         description="Neural style transfer (Gatys, Ecker & Bethge 2016): paint "
@@ -194,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_combinations(parser, args)
-    from . import data, images, large, memory, optimize, settings
+    from . import data, images, large, memory, optimize
     inputs = _input_paths(args.content, *args.style, *(args.mask or []))
     style = args.style if len(args.style) > 1 else args.style[0]
     sizes = tuple(args.sizes) if args.sizes else large.default_sizes(
@@ -210,13 +200,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Check the output before spending minutes on the optimisation.
         images.check_output_path(args.output, inputs=inputs)
-        content = data.as_image(args.content)
         # The library refuses a run that would not fit (one line naming a size
         # that does); here only the estimate is printed for large prints.
-        need = memory.estimate_memory(size, content.shape[1] / content.shape[0],
-                                      optimizer=args.optimizer, include_base=False)
         if not args.quiet and (sizes or size > 512):
-            print(f"Memory: about {memory.format_bytes(need + memory.BASE_BYTES)}"
+            content = data.as_image(args.content)
+            need = memory.estimate_memory(size, content.shape[1] / content.shape[0],
+                                          optimizer=args.optimizer)
+            print(f"Memory: about {memory.format_bytes(need)}"
                   f" at {size} px ({memory.format_bytes(memory.available_memory())}"
                   " available)")
         start = time.perf_counter()
