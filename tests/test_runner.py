@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.polling import TIMEOUT, wait_for
 from style_lib import runner as runner_module
 from style_lib.errors import ImageError
 from style_lib.optimize import Progress
@@ -19,7 +20,6 @@ from style_lib.runner import (HISTORY_KEYS, ConvergenceCheck, StyleRunner,
 from style_lib.settings import DEFAULT_STYLE_WEIGHT
 
 SIZE = 64               # quick-mode size
-TIMEOUT = 60.0          # generous: the CI machine is slow and shared
 
 
 @pytest.fixture
@@ -54,16 +54,6 @@ def make_runner(images_env):
     for runner in runners:
         runner.stop()
         assert runner.wait(TIMEOUT), "a run did not stop when asked"
-
-
-def wait_for(predicate, timeout: float = TIMEOUT) -> bool:
-    """Poll ``predicate`` until it is true or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def progress(step: int, total: float) -> Progress:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.polling import TIMEOUT, wait_for
 from style_lib import plots, runner, widgets
 from style_lib.errors import ImageError
 from style_lib.images import load_image, save_new_image, to_uint8
@@ -24,7 +25,6 @@ from style_lib.settings import DEFAULT_STYLE_LAYERS, DEFAULT_STYLE_WEIGHT
 from style_lib.widgets import StyleTransferApp, format_weight, settings_name
 
 SIZE = 48
-TIMEOUT = 60.0          # generous: the CI machine is slow and shared
 
 
 @pytest.fixture
@@ -56,16 +56,6 @@ def make_app(images_env, tmp_path: Path):
     for app in apps:
         app.stop()
         assert app.wait(TIMEOUT), "a run did not stop when asked"
-
-
-def wait_for(predicate, timeout: float = TIMEOUT) -> bool:
-    """Poll ``predicate`` until it is true or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 def png_bytes(array: np.ndarray) -> bytes:
