@@ -1,10 +1,9 @@
 """Large prints: coarse-to-fine."""
-import re
 
 import numpy as np
 import pytest
 
-from style_lib import data, large, memory, optimize
+from style_lib import data, large, memory
 from style_lib.errors import SettingsError
 
 GB = 2**30
