@@ -6,9 +6,11 @@ file, the problem and the fix.
 
 from __future__ import annotations
 
+import errno
 import math
 import os
 import secrets
+import stat
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -30,6 +32,7 @@ __all__ = [
     "SAVE_FORMATS",
     "load_image",
     "check_output_path",
+    "check_pixel_range",
     "save_image",
     "to_uint8",
     "image_size",
@@ -138,6 +141,37 @@ def _resize_longest(img: Image.Image, max_size: int) -> Image.Image:
     return img.resize(new, Image.Resampling.LANCZOS)
 
 
+def _check_input_file(p: Path) -> None:
+    """Raise ImageError unless ``p`` is a regular file (never opens it: opening
+    a named pipe would wait forever for a writer)."""
+    if "://" in str(p) or str(p).startswith(("http:/", "https:/")):
+        raise ImageError(
+            f"{p} looks like a web address; style_lib does not download images. "
+            f"Fix: save the image, then pass the file's path.")
+    try:
+        mode = p.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ImageError(
+                f"{p} is a symbolic link that points back to itself (a link loop); "
+                f"point it at an image file, or pass the image's real path.") from None
+        if isinstance(exc, PermissionError):
+            raise ImageError(f"{p} cannot be read (permission denied); check the "
+                             f"permissions of the file and its folders.") from None
+        dangling = " (a symbolic link to a missing file)" if p.is_symlink() else ""
+        raise ImageError(
+            f"Image file not found: {p}{dangling} (working directory: {Path.cwd()}). "
+            f"Check the spelling and folder, or use an absolute path.") from None
+    if stat.S_ISDIR(mode):
+        raise ImageError(f"{p} is a folder, not an image file; pass the path of an image inside it.")
+    if not stat.S_ISREG(mode):
+        kind = "a named pipe" if stat.S_ISFIFO(mode) else \
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else \
+            "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+        raise ImageError(f"{p} is {kind}, not an image file; save the image to a "
+                         f"file and pass that file's path.")
+
+
 def load_image(path: PathLike, max_size: int | None = None) -> np.ndarray:
     """Read an image file as a float32 array of shape (H, W, 3) with values in [0, 255].
 
@@ -158,13 +192,7 @@ def load_image(path: PathLike, max_size: int | None = None) -> np.ndarray:
             f"pass the path of an image file."
         ) from None
 
-    if not p.exists():
-        raise ImageError(
-            f"Image file not found: {p} (working directory: {Path.cwd()}). "
-            f"Check the spelling and folder, or use an absolute path."
-        )
-    if p.is_dir():
-        raise ImageError(f"{p} is a folder, not an image file; pass the path of an image inside it.")
+    _check_input_file(p)
     if p.stat().st_size == 0:
         raise ImageError(
             f"{p} is empty (0 bytes), probably an interrupted download or copy; "
@@ -276,6 +304,22 @@ def to_uint8(image: Any) -> np.ndarray:
     return np.clip(np.rint(arr.astype(np.float64)), 0, 255).astype(np.uint8)
 
 
+def check_pixel_range(low: float, high: float) -> None:
+    """Raise ImageError unless pixel values ``low..high`` lie in 0..255 (within
+    a rounding margin): catches images in 0..1, VGG-preprocessed arrays, 16-bit data."""
+    if low >= -1 and high <= 256:
+        if 0 < high <= 1:
+            raise ImageError(
+                f"pixel values are in 0..1 (largest {high:.3g}); style_lib expects "
+                f"0..255. Fix: pass image * 255.")
+        return
+    hint = (" It looks VGG-preprocessed (mean-subtracted); pass the picture "
+            "before preprocessing." if low < -1 and high < 256 else
+            " For 16-bit images divide by 257." if high <= 65535 else "")
+    raise ImageError(f"pixel values range from {low:.4g} to {high:.4g}; style_lib "
+                     f"expects 0..255.{hint}")
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         if a.resolve() == b.resolve():
@@ -285,13 +329,20 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def check_output_path(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Path:
+def check_output_path(path: PathLike, *, inputs: Iterable[PathLike] = (),
+                      overwrite: bool = True) -> Path:
     """Return the output path if an image can be saved there, else raise ImageError.
 
-    Checks the suffix, that no input would be overwritten, and that the folder
-    exists and is writable. ``save_image`` calls it; call it early to fail fast.
+    Checks the suffix, that no input would be overwritten, that the folder
+    exists and is writable and, with ``overwrite=False``, that no file of that
+    name exists. ``save_image`` calls it; call it early to fail fast.
     """
-    out = Path(os.fspath(path)).expanduser()
+    try:
+        out = Path(os.fspath(path)).expanduser()
+    except TypeError:
+        raise SettingsError(
+            f"Expected an output file path (str or pathlib.Path), got "
+            f"{type(path).__name__}; pass a name such as 'result.png'.") from None
     fmt = SAVE_FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise ImageError(
@@ -319,20 +370,35 @@ def check_output_path(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Pat
         )
     if out.is_dir():
         raise ImageError(f"Cannot save {out}: it is a folder; add a file name such as result.png.")
-
+    if not overwrite and os.path.lexists(out):
+        raise ImageError(f"{out} already exists and is kept; choose another output "
+                         f"name, or allow replacing it (--overwrite, overwrite=True).")
     return out
 
 
-def save_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Path:
+def _check_saved_range(image: Any) -> None:
+    """Refuse float pixels that are not 0..255 (e.g. an image in 0..1 would be
+    saved black without a word)."""
+    if hasattr(image, "numpy") and callable(image.numpy):
+        image = image.numpy()
+    arr = np.asarray(image)
+    if np.issubdtype(arr.dtype, np.floating) and arr.size and np.isfinite(arr).all():
+        check_pixel_range(float(arr.min()), float(arr.max()))
+
+
+def save_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = (),
+               overwrite: bool = True) -> Path:
     """Write an image (H, W, 3) / (1, H, W, 3) in [0, 255] atomically; return the path.
 
     The format follows the suffix (.png, .jpg/.jpeg, .webp). The parent folder
-    must exist. Refuses to overwrite any file listed in ``inputs``. The file is
-    written to a temporary name in the same folder and then renamed, so a failed
-    write never leaves a partial file.
+    must exist. Refuses to overwrite any file listed in ``inputs`` and, with
+    ``overwrite=False``, any existing file (also one that appears while the
+    image is written). The file is written to a temporary name in the same
+    folder and then renamed, so a failed write never leaves a partial file.
     """
-    out = check_output_path(path, inputs=inputs)
+    out = check_output_path(path, inputs=inputs, overwrite=overwrite)
     fmt = SAVE_FORMATS[out.suffix.lower()]
+    _check_saved_range(image)
     parent = out.parent if str(out.parent) else Path(".")
     pil = Image.fromarray(to_uint8(image))
     tmp = parent / f".{out.name}.{secrets.token_hex(4)}.tmp"
@@ -342,14 +408,23 @@ def save_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = ()) -
             pil.save(fh, format=fmt, **_SAVE_OPTIONS[fmt])
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, out)
+        if overwrite:
+            os.replace(tmp, out)
+        else:
+            os.link(tmp, out)           # atomic; fails if the name exists
+            tmp.unlink()
     except BaseException as exc:
         try:
             tmp.unlink()
         except OSError:
             pass
+        if isinstance(exc, FileExistsError):
+            raise ImageError(f"{out} appeared while the image was being written "
+                             f"and is kept; choose another output name.") from None
         if isinstance(exc, (OSError, ValueError, KeyError)):
-            raise ImageError(f"Could not write {out} ({exc}); check free disk space and permissions.") from exc
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise ImageError(f"Could not write {out} ({reason}); check free disk "
+                             f"space and permissions.") from exc
         raise
     return out
 
@@ -364,6 +439,8 @@ def resize_image(image: Any, size: int) -> np.ndarray:
     the array itself when it already has that size.
     """
     import tensorflow as tf
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+        raise SettingsError(f"size must be a whole number of pixels >= 1, got {size!r}.")
     image = np.asarray(image, np.float32)
     if image.ndim == 4:
         image = image[0]
@@ -453,7 +530,11 @@ def save_new_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = (
     inputs = list(inputs)
     out = check_output_path(path, inputs=inputs)
     stem, suffix = out.stem, out.suffix
-    tmp = save_image(image, out.with_name(f".{stem}.{secrets.token_hex(4)}.partial{suffix}"), inputs=inputs)
+    partial = out.with_name(f".{stem}.{secrets.token_hex(4)}.partial{suffix}")
+    try:
+        tmp = save_image(image, partial, inputs=inputs)
+    except ImageError as exc:       # name the file asked for, not the temporary one
+        raise ImageError(str(exc).replace(str(partial), str(out))) from None
     try:
         for n in range(1, 1000):
             target = out if n == 1 else out.with_name(f"{stem}-{n}{suffix}")
@@ -462,10 +543,14 @@ def save_new_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = (
                 return target
             except FileExistsError:
                 continue
-            except OSError:  # no hard links on this file system: best effort
+            except OSError as exc:  # no hard links on this file system: best effort
                 if target.exists():
                     continue
-                os.replace(tmp, target)
+                try:
+                    os.replace(tmp, target)
+                except OSError:
+                    raise ImageError(f"Could not write {target} ({exc.strerror or exc}); "
+                                     f"check free disk space and permissions.") from None
                 return target
         raise ImageError(f"{out.parent} already holds 999 files named {stem}-N{suffix}; choose another folder.")
     finally:
