@@ -36,7 +36,7 @@ from PIL import Image, ImageOps
 
 from .config import offline
 from .errors import DownloadError, ImageError, SettingsError
-from .images import load_image, resize_image
+from .images import check_pixel_range, load_image, resize_image
 
 __all__ = [
     "as_image",
@@ -463,22 +463,68 @@ def path(name: str) -> Path:
 
 
 def load(name: str, max_size: int | None = None) -> np.ndarray:
-    """Demo image ``name`` as float32 (H, W, 3) in [0, 255]; see :func:`style_lib.images.load_image`."""
-    return load_image(path(name), max_size=max_size)
+    """Demo image ``name`` as float32 (H, W, 3) in [0, 255]; see :func:`style_lib.images.load_image`.
+
+    A damaged cached copy (undecodable, or not the size its sidecar records) is
+    fetched again; the new copy is checked before it replaces the old one.
+    """
+    p = path(name)
+    try:
+        problem = _cache_problem(name, p)
+        if problem is None:
+            return load_image(p, max_size=max_size)
+    except ImageError as exc:
+        problem = str(exc)
+    if name in _COMMITTED:
+        raise ImageError(f"The committed demo image {p} is damaged ({problem}); "
+                         f"restore it with `git checkout -- images/`.")
+    log.warning("The cached %s is damaged (%s); fetching it again.", p, problem)
+    try:
+        fresh = _download(name)
+    except DownloadError as exc:
+        raise ImageError(
+            f"The cached copy of {name!r} ({p}) is damaged and could not be fetched "
+            f"again ({exc}). Fix: delete {p} and run again where it can be "
+            f"downloaded.") from None
+    return load_image(fresh, max_size=max_size)
+
+
+def _cache_problem(name: str, p: Path) -> str | None:
+    """Why the cached file ``p`` is not the image its sidecar describes, or None."""
+    if name in _COMMITTED:
+        return None
+    try:
+        meta = json.loads(p.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    want = (meta.get("height"), meta.get("width"))
+    if None in want:
+        return None
+    from .images import image_size
+    got = image_size(p)
+    if got != want:
+        return (f"it is {got[1]}x{got[0]} px, but {want[1]}x{want[0]} px were "
+                f"downloaded: it was replaced by another picture")
+    return None
 
 
 def as_image(image: Any, size: int | None = None) -> np.ndarray:
     """Return an ``(H, W, 3)`` float32 array in ``[0, 255]`` from what a user passes.
 
     Args:
-      image: an array ``(H, W, 3)`` or ``(1, H, W, 3)`` (NumPy or TensorFlow),
-        an image file's path, or a demo name (:data:`NAMES`).
+      image: an array ``(H, W, 3)`` or ``(1, H, W, 3)`` (NumPy or TensorFlow)
+        of numbers in ``[0, 255]``, an image file's path, or a demo name
+        (:data:`NAMES`).
       size: resize so the longest side is ``size`` px (None: keep the size).
+
+    Raises:
+      ImageError: not an image, or pixel values that are not 0..255 (e.g. an
+        image in 0..1, a boolean mask, a VGG-preprocessed array).
     """
     if isinstance(image, str) or hasattr(image, "__fspath__"):
         if isinstance(image, str) and image in NAMES:
             image = load(image)
-        elif isinstance(image, str) and not os.path.exists(image) \
+        elif isinstance(image, str) and not os.path.lexists(os.path.expanduser(image)) \
                 and not os.path.splitext(image)[1]:
             close = difflib.get_close_matches(image, NAMES, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -489,15 +535,42 @@ def as_image(image: Any, size: int | None = None) -> np.ndarray:
             image = load_image(image)
     elif hasattr(image, "numpy"):
         image = image.numpy()
-    image = np.asarray(image, np.float32)
-    if image.ndim == 4 and image.shape[0] == 1:
-        image = image[0]
-    if image.ndim != 3 or image.shape[-1] != 3:
-        raise SettingsError(f"expected an RGB image of shape (H, W, 3), got "
-                            f"{image.shape}.")
-    if not np.isfinite(image).all():
+    return _checked_pixels(image, size)
+
+
+def _checked_pixels(image: Any, size: int | None) -> np.ndarray:
+    """``image`` as float32 ``(H, W, 3)``, or ImageError naming what is wrong."""
+    what = type(image).__name__
+    if image is None or isinstance(image, (dict, set, bytes)):
+        raise ImageError(f"expected an image (an array, a file path or a demo name), "
+                         f"got {what}.")
+    try:
+        array = np.asarray(image)
+    except (TypeError, ValueError):          # e.g. ragged nested lists
+        raise ImageError(f"expected an image array of numbers, got a {what} that "
+                         f"NumPy cannot read as one.") from None
+    if array.ndim == 4 and array.shape[0] == 1:
+        array = array[0]
+    if array.ndim == 0:
+        raise ImageError(f"expected an image (an array, a file path or a demo name), "
+                         f"got {what} {image!r}.")
+    if array.dtype == np.bool_:
+        raise ImageError("got a boolean array: that is a mask, not an image. Fix: "
+                         "pass masks as masks=..., or use mask * 255.0 as a picture.")
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise ImageError(f"expected an image array of numbers, got dtype {array.dtype}.")
+    if array.ndim != 3 or array.shape[-1] != 3:
+        raise SettingsError(
+            f"expected an RGB image of shape (H, W, 3), got {array.shape}. Fix: for a "
+            "grey image use np.stack([g] * 3, axis=-1); for RGBA, image[..., :3].")
+    if array.size == 0:
+        raise ImageError(f"the image is empty (shape {array.shape}).")
+    array = array.astype(np.float32)
+    if not np.isfinite(array).all():
         raise SettingsError("the image holds NaN or infinite values.")
-    return resize_image(image, size) if size else image
+    check_pixel_range(float(array.min()), float(array.max()))
+    array = np.clip(array, 0, 255)
+    return resize_image(array, size) if size else array
 
 
 def fetch_all(names: tuple[str, ...] | list[str] = NAMES, *, quiet: bool = False) -> dict[str, Path]:
