@@ -32,6 +32,7 @@ float32 moments.
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import subprocess
 import sys
@@ -67,6 +68,8 @@ def image_shape(size: int, aspect: float = 4 / 3) -> tuple[int, int]:
     """
     if not aspect > 0:
         raise SettingsError(f"aspect must be > 0 (width / height), got {aspect}.")
+    if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+        raise SettingsError(f"size must be a whole number of pixels >= 1, got {size!r}.")
     if aspect >= 1:
         return max(1, round(size / aspect)), int(size)
     return int(size), max(1, round(size * aspect))

@@ -19,6 +19,7 @@ post-processing, :mod:`style_lib.color`), as does coarse-to-fine
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
 import sys
@@ -37,10 +38,10 @@ from .errors import SettingsError
 from .gradients import style_layer_loss_eq6
 from .memory import check_memory
 from .objective import LossTerms, StyleObjective, style_targets
-from .optimizers import minimize
+from .optimizers import OPTIONS, minimize
 from .settings import DEFAULT_CONTENT_LAYERS, DEFAULT_CONTENT_WEIGHT, \
     DEFAULT_OPTIMIZER, DEFAULT_SIZE, DEFAULT_STEPS, DEFAULT_STYLE_LAYERS, \
-    DEFAULT_TV_WEIGHT, MIN_SIZE, check_layers, \
+    DEFAULT_TV_WEIGHT, MAX_SIZE, MIN_SIZE, check_layers, \
     check_optimizer, check_seed, check_sides, check_size, check_steps, check_weight, \
     default_style_weight
 from .vgg import FeatureExtractor, layer_info
@@ -165,9 +166,7 @@ class Stylizer:
         self.traces = 0
 
     def _load_styles(self, style, style_scale) -> list[np.ndarray]:
-        styles = list(style) if isinstance(style, (list, tuple)) else [style]
-        if not styles:
-            raise SettingsError("style needs at least one image.")
+        styles = style_list(style)
         scales = list(style_scale) if isinstance(style_scale, (list, tuple)) \
             else [style_scale] * len(styles)
         if len(scales) != len(styles):
@@ -177,7 +176,13 @@ class Stylizer:
         for image, scale in zip(styles, scales):
             if check_weight("style_scale", scale) == 0:
                 raise SettingsError("style_scale must be > 0.")
-            out.append(as_image(image, check_size(max(MIN_SIZE, round(self.size * scale)))))
+            side = max(MIN_SIZE, round(self.size * scale))
+            if side > MAX_SIZE:
+                raise SettingsError(
+                    f"style_scale {scale:g} at size {self.size} would make the style "
+                    f"image {side} px, above the {MAX_SIZE} px limit. Fix: use "
+                    f"style_scale <= {MAX_SIZE / self.size:.3g} (1 = the picture's size).")
+            out.append(as_image(image, side))
         return out
 
     def _load_style_masks(self, style_masks):
@@ -279,6 +284,7 @@ class Stylizer:
         """
         check_optimizer(optimizer)
         steps = check_steps(steps)
+        _check_run(self.weights(), optimizer_options)
         x0 = self.initial_image(init, seed)
         history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
         bar = _progress_bar(steps, progress)
@@ -289,6 +295,8 @@ class Stylizer:
             return terms.total, grad, terms
 
         def record(n: int, x, total: float, terms: LossTerms) -> bool:
+            if n == 1:
+                _check_start(total, terms, self.weights())
             values = (n, total, float(terms.content), float(terms.style),
                       float(terms.tv), time.perf_counter() - start)
             for key, value in zip(HISTORY_KEYS, values):
@@ -318,6 +326,40 @@ class Stylizer:
                            weights_source=self.weights_source,
                            interrupted=found.interrupted, stopped=found.stopped,
                            best_loss=found.value)
+
+
+def style_list(style) -> list:
+    """``style`` as a list of images (one image, or a list/tuple of them)."""
+    styles = list(style) if isinstance(style, (list, tuple)) else [style]
+    if not styles:
+        raise SettingsError("style is an empty list: give at least one style image "
+                            "(a file, a demo name such as 'starry_night', or an array).")
+    return styles
+
+
+def _check_run(weights: Mapping[str, Any], options: Mapping[str, Any]) -> None:
+    """Refuse a run that cannot do anything: all weights 0, unknown options."""
+    if not any(weights[k] for k in ("content_weight", "style_weight", "tv_weight")):
+        raise SettingsError("content_weight, style_weight and tv_weight are all 0, so "
+                            "there is nothing to optimise. Fix: give style_weight > 0.")
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], OPTIONS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise SettingsError(f"unknown optimizer option {unknown[0]!r}.{hint} Options: "
+                            f"{', '.join(OPTIONS)} (see style_lib.optimizers.minimize).")
+
+
+def _check_start(total: float, terms: LossTerms, weights: Mapping[str, Any]) -> None:
+    """Refuse a start whose loss is not a finite number (a weight too large)."""
+    if math.isfinite(total):
+        return
+    bad = [name for name in ("content", "style", "tv")
+           if not math.isfinite(float(getattr(terms, name)))] or ["style"]
+    name = f"{bad[0]}_weight"
+    raise SettingsError(
+        f"the loss is {total} at the start: {name}={weights[name]:g} is too large for "
+        f"32-bit floats (at most about 3e38). Fix: use a smaller {name}, e.g. 1e-3 ... 1e6.")
 
 
 def _progress_bar(steps: int, progress: bool | None):
@@ -362,9 +404,9 @@ def get_stylizer(content, style, *, size: int = DEFAULT_SIZE,
 
     Arguments as for :class:`Stylizer` (which checks them).
     """
+    check_size(size)
     content = None if content is None else as_image(content)
-    styles = [as_image(s) for s in (style if isinstance(style, (list, tuple))
-                                    else [style])]
+    styles = [as_image(s) for s in style_list(style)]
     key = (None if content is None else _digest(content),
            tuple(_digest(s) for s in styles), size,
            tuple(content_layers), tuple(style_layers), str(weights), pooling,
@@ -503,8 +545,7 @@ def _stylize_preserving_color(content, style, mode: str, *, size: int,
                               init="content", **kwargs) -> StyleResult:
     """``stylize`` with ``preserve_color``: pre- and post-processing only."""
     content_image = as_image(content, check_size(size))
-    styles = [as_image(s) for s in (style if isinstance(style, (list, tuple))
-                                    else [style])]
+    styles = [as_image(s) for s in style_list(style)]
     content_in, styles_in = color.preserve_inputs(content_image, styles, mode)
     if mode == "luminance" and not isinstance(init, str):
         init = color.gray3(color.luminance(as_image(init)))

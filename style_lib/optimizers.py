@@ -35,9 +35,11 @@ import tensorflow as tf
 
 from .errors import SettingsError
 
-__all__ = ["Minimum", "minimize", "two_loop", "METHODS"]
+__all__ = ["Minimum", "minimize", "two_loop", "METHODS", "OPTIONS"]
 
 METHODS = ("lbfgs", "adam", "gd")
+#: The keyword options of :func:`minimize` beyond the function and the start.
+OPTIONS = ("bounds", "step_size", "learning_rate", "history_size", "first_step")
 
 #: ``fun(x) -> (value (scalar), gradient (like x), aux)``.
 ValueAndGradient = Callable[[tf.Tensor], tuple[tf.Tensor, tf.Tensor, Any]]
@@ -83,6 +85,18 @@ def minimize(fun: ValueAndGradient, x0, *, method: str = "lbfgs",
     """
     if method not in METHODS:
         raise SettingsError(f"optimizer must be one of {METHODS}, not {method!r}.")
+    for name, value in (("step_size", step_size), ("learning_rate", learning_rate),
+                        ("first_step", first_step)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+                or not math.isfinite(value) or value <= 0:
+            raise SettingsError(f"{name} must be a finite number > 0, got {value!r}; "
+                                f"a step of 0, below 0 or NaN would go nowhere (or uphill).")
+    if isinstance(history_size, bool) or not isinstance(history_size, (int, np.integer)) \
+            or history_size < 1:
+        raise SettingsError(f"history_size must be a whole number >= 1, got "
+                            f"{history_size!r} (L-BFGS keeps that many steps; 5-20 is usual).")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise SettingsError(f"steps must be a whole number >= 1, got {steps!r}.")
     x0 = tf.convert_to_tensor(x0, tf.float32)
     best = {"value": math.inf, "x": x0, "n": 0}
 

@@ -195,6 +195,12 @@ def _keras3_convs(layers, conv_names: list[str], path: Path) -> list:
 
 def _resolve_weights(weights: str | os.PathLike) -> tuple[Path, str]:
     """Return (file, description) for a ``weights`` argument. No network."""
+    if not isinstance(weights, (str, os.PathLike)):
+        raise SettingsError(
+            f"weights must be 'imagenet' (the default), 'hed' or the path of a .h5 "
+            f"file, not {weights!r}" + (" (Keras's weights=None is an untrained "
+            "network, whose features mean nothing for style)." if weights is None
+            else "."))
     if weights == "offline":
         raise SettingsError(
             "weights='offline' is gone: it meant the edge-detection (HED) VGG16. "
@@ -250,7 +256,7 @@ def load_vgg16(weights: str | os.PathLike = "auto", *, pooling: str = "max",
     pool = keras.layers.MaxPooling2D if pooling == "max" else \
         keras.layers.AveragePooling2D
     inputs = keras.Input((None, None, 3), name="vgg_input")
-    x, k = inputs, 0
+    x = inputs
     convs = []
     for block, (filters, n) in enumerate(BLOCKS, start=1):
         for i in range(1, n + 1):
