@@ -50,7 +50,16 @@ def _import_tensorflow_quietly() -> None:
         os.close(devnull)
 
 
-_import_tensorflow_quietly()
+try:
+    _import_tensorflow_quietly()
+except KeyboardInterrupt:
+    if sys.argv[:1] != ["-m"]:      # a notebook or script: the usual interrupt
+        raise
+    # ``python -m style_lib...`` still starting (argv[0] is "-m" until the
+    # module is found): one line, no traceback.
+    sys.stderr.write("python -m style_lib: interrupted while TensorFlow was "
+                     "loading; nothing was written.\n")
+    raise SystemExit(130) from None
 
 
 from .config import __version__, offline, pick, quick_mode, setup  # noqa: E402

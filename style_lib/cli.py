@@ -11,12 +11,15 @@ values go after the positional arguments.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import settings
-from .errors import StyleLibError
+from .errors import SettingsError, StyleLibError
 
 
 def _positive_int(text: str) -> int:
@@ -71,7 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "(starry_night, the_scream, great_wave, ...); give several "
                    "to blend them")
     p.add_argument("-o", "--output", required=True, type=Path,
-                   help="output image (.png, .jpg or .webp); never an input")
+                   help="output image (.png, .jpg or .webp); never an input, and "
+                        "an existing file is kept unless --overwrite is given")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace OUTPUT if it exists (inputs are never replaced)")
     p.add_argument("--size", type=_size, default=None,
                    help="longest side of the output in pixels (default "
                         f"{settings.DEFAULT_SIZE})")
@@ -134,11 +140,14 @@ def _add_beyond_options(p: argparse.ArgumentParser) -> None:
                    "size); --steps is the first stage's, later stages get half")
 
 
-def _scale(text: str) -> float:
-    value = _weight(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"{text} must be > 0")
+def _check_scale(value: float) -> float:
+    if not 0 < value < float("inf"):
+        raise SettingsError(f"the scale must be a number > 0 (1 = the picture's "
+                            f"size), got {value:g}")
     return value
+
+
+_scale = _checked(float, _check_scale, "a number")
 
 
 def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
@@ -179,11 +188,83 @@ def _input_paths(*names: str) -> list[Path]:
     return paths
 
 
+class _Signals:
+    """SIGTERM ends a run as Ctrl-C does (the best picture so far is saved), and
+    both wait while the picture is being written (:meth:`deferred`)."""
+
+    def __init__(self):
+        self.received: int | None = None
+        self._saved: dict | None = None
+
+    def __enter__(self) -> _Signals:
+        if threading.current_thread() is threading.main_thread():
+            self._saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+            signal.signal(signal.SIGTERM, self._interrupt)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in (self._saved or {}).items():
+            signal.signal(signum, handler)
+
+    def _interrupt(self, signum, frame) -> None:
+        self.received = signum
+        raise KeyboardInterrupt
+
+    def _note(self, signum, frame) -> None:
+        self.received = signum
+
+    @contextmanager
+    def deferred(self):
+        """Note Ctrl-C/SIGTERM instead of acting on them until the block ends."""
+        if self._saved is None:
+            yield
+            return
+        signal.signal(signal.SIGINT, self._note)
+        signal.signal(signal.SIGTERM, self._note)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, self._saved[signal.SIGINT])
+            signal.signal(signal.SIGTERM, self._interrupt)
+
+    def exit_code(self, interrupted: bool) -> int:
+        """128 + the signal (130 Ctrl-C, 143 SIGTERM) if interrupted, else 0."""
+        if self.received is not None:
+            return 128 + self.received
+        return 128 + signal.SIGINT if interrupted else 0
+
+
+def _tolerant_streams() -> None:
+    """Print paths any stdout can take (e.g. undecodable file names under a
+    strict UTF-8 or ASCII stdout) instead of failing after the work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code (0 ok, 2 bad input)."""
+    """Run the command line; return the exit code (0 ok, 2 bad input, 130
+    Ctrl-C, 143 SIGTERM: then the best picture so far is written if there is one)."""
+    _tolerant_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_combinations(parser, args)
+    with _Signals() as signals:
+        try:
+            return _run(parser, args, signals)
+        except KeyboardInterrupt:
+            print(f"{parser.prog}: interrupted before a picture was made; nothing "
+                  "was written.", file=sys.stderr)
+            return signals.exit_code(True)
+        except StyleLibError as err:
+            print(f"{parser.prog}: error: {err}", file=sys.stderr)
+            return 2
+
+
+def _run(parser: argparse.ArgumentParser, args, signals: _Signals) -> int:
+    """Check the output, stylise, save; return the exit code."""
     from . import data, images, large, memory, optimize
     inputs = _input_paths(args.content, *args.style, *(args.mask or []))
     style = args.style if len(args.style) > 1 else args.style[0]
@@ -197,38 +278,37 @@ def main(argv: list[str] | None = None) -> int:
         extra["style_scale"] = args.style_scale[0] if len(args.style_scale) == 1 \
             else args.style_scale
     stages = None
-    try:
-        # Check the output before spending minutes on the optimisation.
-        images.check_output_path(args.output, inputs=inputs)
-        # The library refuses a run that would not fit (one line naming a size
-        # that does); here only the estimate is printed for large prints.
-        if not args.quiet and (sizes or size > 512):
-            content = data.as_image(args.content)
-            need = memory.estimate_memory(size, content.shape[1] / content.shape[0],
-                                          optimizer=args.optimizer)
-            print(f"Memory: about {memory.format_bytes(need)}"
-                  f" at {size} px ({memory.format_bytes(memory.available_memory())}"
-                  " available)")
-        start = time.perf_counter()
-        common = dict(optimizer=args.optimizer, content_weight=args.content_weight,
-                      style_weight=args.style_weight, tv_weight=args.tv_weight,
-                      init=args.init, seed=args.seed, weights=args.weights,
-                      progress=not args.quiet, **extra)
-        if sizes:
-            stages = large.coarse_to_fine(args.content, style, sizes=sizes,
-                                          steps=args.steps,
-                                          verbose=not args.quiet, **common)
-            result = stages.stages[-1]
-        else:
-            result = optimize.stylize(args.content, style, size=size,
-                                      steps=args.steps, **common)
-        out = images.save_image(result.image, args.output, inputs=inputs)
-    except StyleLibError as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
-        return 2
-    if not args.quiet:
+    # Check the output before spending minutes on the optimisation.
+    images.check_output_path(args.output, inputs=inputs, overwrite=args.overwrite)
+    # The library refuses a run that would not fit (one line naming a size
+    # that does); here only the estimate is printed for large prints.
+    if not args.quiet and (sizes or size > 512):
+        content = data.as_image(args.content)
+        need = memory.estimate_memory(size, content.shape[1] / content.shape[0],
+                                      optimizer=args.optimizer)
+        print(f"Memory: about {memory.format_bytes(need)}"
+              f" at {size} px ({memory.format_bytes(memory.available_memory())}"
+              " available)")
+    start = time.perf_counter()
+    common = dict(optimizer=args.optimizer, content_weight=args.content_weight,
+                  style_weight=args.style_weight, tv_weight=args.tv_weight,
+                  init=args.init, seed=args.seed, weights=args.weights,
+                  progress=not args.quiet, **extra)
+    if sizes:
+        stages = large.coarse_to_fine(args.content, style, sizes=sizes,
+                                      steps=args.steps,
+                                      verbose=not args.quiet, **common)
+        result = stages.stages[-1]
+    else:
+        result = optimize.stylize(args.content, style, size=size,
+                                  steps=args.steps, **common)
+    with signals.deferred():        # a finished picture is never lost to Ctrl-C
+        out = images.save_image(result.image, args.output, inputs=inputs,
+                                overwrite=args.overwrite)
+    code = signals.exit_code(result.interrupted)
+    if not args.quiet or code:
         h = result.history
-        note = " (interrupted: best image so far)" if result.interrupted else ""
+        note = " (interrupted: best image so far)" if code else ""
         how = f"{len(h['step'])} {args.optimizer} steps"
         if stages is not None and len(stages.sizes) > 1:
             how = (f"coarse to fine {' -> '.join(map(str, stages.sizes))} px ("
@@ -238,4 +318,4 @@ def main(argv: list[str] | None = None) -> int:
               f" px, {how} in "
               f"{time.perf_counter() - start:.1f} s, loss {h['total'][0]:.4g} -> "
               f"{result.best_loss:.4g}")
-    return 130 if result.interrupted else 0
+    return code
