@@ -305,22 +305,37 @@ class StyleTransferApp:
         return app
 
     def _connect(self) -> None:
+        reported = self._reported
         for attribute, key, *_ in WEIGHT_SLIDERS:
-            getattr(self, attribute).observe(
+            getattr(self, attribute).observe(reported(
                 lambda change, key=key: self._on_setting(key, change),
-                names="value")
+                "Setting refused"), names="value")
         for slider in self.layer_sliders.values():
-            slider.observe(self._on_layer_weight, names="value")
+            slider.observe(reported(self._on_layer_weight, "Setting refused"),
+                           names="value")
         for picker in (self.content_picker, self.style_picker, self.size_picker):
-            picker.observe(self._on_source_change, names="value")
-        self.steps_slider.observe(
-            lambda change: self._on_setting("steps", change), names="value")
+            picker.observe(reported(self._on_source_change, "Could not use that"),
+                           names="value")
+        self.steps_slider.observe(reported(
+            lambda change: self._on_setting("steps", change), "Setting refused"),
+            names="value")
         for upload in (self.content_upload, self.style_upload):
-            upload.observe(self._on_upload, names="value")
-        self.run_button.on_click(lambda _: self.run())
-        self.stop_button.on_click(lambda _: self.stop())
-        self.reset_button.on_click(lambda _: self.reset())
-        self.save_button.on_click(lambda _: self._save_clicked())
+            upload.observe(reported(self._on_upload, "Upload refused"), names="value")
+        self.run_button.on_click(reported(lambda _: self.run(), "Could not run"))
+        self.stop_button.on_click(reported(lambda _: self.stop(), "Could not stop"))
+        self.reset_button.on_click(reported(lambda _: self.reset(), "Could not reset"))
+        self.save_button.on_click(reported(lambda _: self._save_clicked(),
+                                           "Could not save"))
+
+    def _reported(self, callback, what: str):
+        """``callback`` for a widget: any error becomes the status line, never
+        a traceback in the notebook's log."""
+        def guarded(*args):
+            try:
+                callback(*args)
+            except Exception as exc:            # noqa: BLE001 (shown, not lost)
+                self.runner.report_error(exc, what)
+        return guarded
 
     # ----------------------------------------------------------- display --
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -415,7 +430,11 @@ class StyleTransferApp:
             ok = self.runner.update(size=int(change["new"]))
         else:
             which = "content" if owner is self.content_picker else "style"
-            ok = self._use(which, change["new"])
+            try:
+                ok = self._use(which, change["new"])
+            except StyleLibError as exc:    # e.g. a demo image not downloadable
+                self.runner.report_error(exc, "Could not use that")
+                ok = False
         if not ok:                      # keep the previous choice
             with self._quietly():
                 owner.value = change["old"]
@@ -516,6 +535,9 @@ class StyleTransferApp:
         except OSError as exc:
             raise ImageError(f"Cannot save in {folder}: {exc.strerror or exc}; "
                              f"choose another folder.") from None
+        except ValueError:              # e.g. a NUL character in the name
+            raise ImageError(f"Cannot save in {str(folder)!r}: no folder can have "
+                             f"that name; choose another folder.") from None
         return save_new_image(image, folder.expanduser() / name,
                               inputs=self.runner.input_paths())
 
