@@ -111,7 +111,7 @@ def run_bad(args, capsys):
     (["--style-blend-weights", "0", "0"], "must not all be 0"),
     (["--style-blend-weights", "1", "-1"], "must be a finite number >= 0"),
     (["--style-scale", "1", "1", "1"], "one value or one per style: got 3"),
-    (["--style-scale", "0"], "must be > 0"),
+    (["--style-scale", "0"], "the scale must be a number > 0"),
     (["--mask", "none"], "one mask per style"),
     (["--mask", "missing_mask.png", "none"], "not found"),
     (["--sizes", "512", "256"], "--sizes must increase"),

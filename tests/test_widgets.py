@@ -385,3 +385,74 @@ def test_save_never_overwrites_an_input(make_app, tmp_path) -> None:
     app.save_button.click()
     assert app.status_text.startswith(f"Could not save: Cannot save in {blocker}")
     assert "⚠" in app.status.value and "\n" not in app.status_text
+
+
+# ----------------------------------------------------- hostile callbacks ---
+
+def test_a_save_folder_with_tilde_is_the_home_folder(make_app, tmp_path,
+                                                     monkeypatch) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    app.folder_text.value = "~/results"
+    app.save_button.click()
+    saved = list((home / "results").glob("*.png"))
+    assert len(saved) == 1 and app.last_error is None, app.status_text
+    assert not (tmp_path / "~").exists()            # no literal "./~/results"
+
+
+@pytest.mark.parametrize("folder, message", [
+    ("bad\0name", "no folder can have that name"),
+    ("/proc/self/no_such_dir", "Cannot save in /proc/self/no_such_dir"),
+])
+def test_impossible_save_folders_are_one_status_line(folder, message,
+                                                     make_app) -> None:
+    app = make_app()
+    app.folder_text.value = folder
+    app.save_button.click()                         # never raises
+    assert message in app.status_text and "\n" not in app.status_text
+    assert isinstance(app.last_error, ImageError)
+
+
+def test_a_failed_write_names_the_file_not_a_temporary_one(make_app, tmp_path,
+                                                           monkeypatch) -> None:
+    app = make_app()
+
+    def full_disk(self, fp, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(Image.Image, "save", full_disk)
+    app.folder_text.value = str(tmp_path / "full")
+    app.save_button.click()
+    text = app.status_text
+    assert text.startswith("Could not save: Could not write ") and "No space left" in text
+    assert ".partial" not in text and ".tmp" not in text, text
+    assert list((tmp_path / "full").iterdir()) == []   # no stray temporary file
+
+
+def test_an_unexpected_error_in_a_callback_is_a_status_line(make_app,
+                                                            monkeypatch) -> None:
+    app = make_app()
+
+    def broken(**changes):
+        raise RuntimeError("something nobody expected")
+    monkeypatch.setattr(app.runner, "update", broken)
+    app.style_weight_slider.value = 1e4              # no exception escapes
+    app.layer_sliders["conv1_1"].value = 0.5
+    assert app.status_text == "Setting refused: RuntimeError: something nobody expected"
+    assert "⚠" in app.status.value
+
+
+def test_a_demo_image_that_cannot_be_fetched_keeps_the_picker(make_app,
+                                                              monkeypatch) -> None:
+    from style_lib.errors import DownloadError
+    app = make_app()
+
+    def unavailable(name, which):
+        raise DownloadError(f"{name} is not in the cache and STYLE_LIB_OFFLINE=1 "
+                            "forbids downloading it.")
+    monkeypatch.setattr(widgets, "make_source", unavailable)
+    app.style_picker.value = "the_kiss"
+    assert app.style_picker.value == "starry_night"          # the old choice kept
+    assert "forbids downloading" in app.status_text
