@@ -37,7 +37,7 @@ test: images           ## the whole suite: library tests, notebooks (nbval), bro
 
 demo: images           ## headless main job: stylise the default pair into out/
 	mkdir -p out
-	$(PY) -m style_lib tubingen starry_night -o out/tubingen_starry_night.png
+	$(PY) -m style_lib tubingen starry_night -o out/tubingen_starry_night.png --overwrite
 
 bench: images          ## speed and memory figures -> benchmarks/RESULTS.md
 	$(PY) -m benchmarks
