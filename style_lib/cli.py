@@ -11,6 +11,7 @@ values go after the positional arguments.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -181,7 +182,7 @@ def _input_paths(*names: str) -> list[Path]:
     paths = []
     for name in names:
         path = Path(name).expanduser()
-        if path.exists():
+        if os.path.lexists(path):       # False (not an error) for impossible names
             paths.append(path)
         if name in data.NAMES:
             paths.append(data.cache_path(name))
@@ -302,6 +303,10 @@ def _run(parser: argparse.ArgumentParser, args, signals: _Signals) -> int:
     else:
         result = optimize.stylize(args.content, style, size=size,
                                   steps=args.steps, **common)
+    if result.interrupted and not result.history["step"]:
+        print(f"{parser.prog}: interrupted before the first step; nothing was "
+              "written.", file=sys.stderr)
+        return signals.exit_code(True)
     with signals.deferred():        # a finished picture is never lost to Ctrl-C
         out = images.save_image(result.image, args.output, inputs=inputs,
                                 overwrite=args.overwrite)

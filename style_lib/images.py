@@ -158,6 +158,9 @@ def _check_input_file(p: Path) -> None:
         if isinstance(exc, PermissionError):
             raise ImageError(f"{p} cannot be read (permission denied); check the "
                              f"permissions of the file and its folders.") from None
+        if exc.errno == errno.ENAMETOOLONG:
+            raise ImageError(f"{str(p)[:60]}... is not a usable file name (too long "
+                             f"for the file system); rename the file.") from None
         dangling = " (a symbolic link to a missing file)" if p.is_symlink() else ""
         raise ImageError(
             f"Image file not found: {p}{dangling} (working directory: {Path.cwd()}). "
@@ -325,7 +328,7 @@ def _same_file(a: Path, b: Path) -> bool:
         if a.resolve() == b.resolve():
             return True
         return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
+    except (OSError, RuntimeError):     # RuntimeError: a symbolic-link loop
         return False
 
 
@@ -343,6 +346,16 @@ def check_output_path(path: PathLike, *, inputs: Iterable[PathLike] = (),
         raise SettingsError(
             f"Expected an output file path (str or pathlib.Path), got "
             f"{type(path).__name__}; pass a name such as 'result.png'.") from None
+    try:
+        return _check_output_path(out, inputs, overwrite)
+    except (OSError, ValueError) as exc:   # e.g. a name too long, a NUL character
+        shown = str(out) if len(str(out)) <= 80 else str(out)[:60] + "..."
+        reason = getattr(exc, "strerror", None) or exc
+        raise ImageError(f"Cannot save {shown}: {reason}; choose another output "
+                         f"name.") from None
+
+
+def _check_output_path(out: Path, inputs: Iterable[PathLike], overwrite: bool) -> Path:
     fmt = SAVE_FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise ImageError(

@@ -315,7 +315,8 @@ class Stylizer:
                 bar.close()
         if found.interrupted:
             print(f"Interrupted after {found.evaluations} steps: returning the "
-                  "best image so far.")
+                  "best image so far." if found.evaluations else
+                  "Interrupted before the first step: returning the start image.")
         image = np.clip(np.asarray(found.x, np.float32).reshape(self.shape), 0, 255)
         settings = {"optimizer": optimizer, "steps": steps, "size": self.size,
                     "content_layers": self.content_layers,
@@ -354,9 +355,10 @@ def _check_start(total: float, terms: LossTerms, weights: Mapping[str, Any]) -> 
     """Refuse a start whose loss is not a finite number (a weight too large)."""
     if math.isfinite(total):
         return
-    bad = [name for name in ("content", "style", "tv")
-           if not math.isfinite(float(getattr(terms, name)))] or ["style"]
-    name = f"{bad[0]}_weight"
+    weighted = {name: weights[f"{name}_weight"] * float(getattr(terms, name))
+                for name in ("content", "style", "tv")}
+    name = max(weighted, key=lambda k: abs(weighted[k]) if math.isfinite(
+        weighted[k]) and weighted[k] < 3e38 else math.inf) + "_weight"
     raise SettingsError(
         f"the loss is {total} at the start: {name}={weights[name]:g} is too large for "
         f"32-bit floats (at most about 3e38). Fix: use a smaller {name}, e.g. 1e-3 ... 1e6.")

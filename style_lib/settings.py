@@ -48,6 +48,10 @@ def default_style_weight(height: int, width: int) -> float:
     return DEFAULT_STYLE_WEIGHT * height * width / REFERENCE_PIXELS
 
 
+#: The largest weight a float32 variable holds (the loss is computed in float32).
+MAX_WEIGHT = float(np.finfo(np.float32).max)
+
+
 def check_weight(name: str, value: float) -> float:
     """Return ``value`` as float, or raise if it is negative, NaN or inf."""
     try:
@@ -58,6 +62,10 @@ def check_weight(name: str, value: float) -> float:
         raise SettingsError(
             f"{name} must be a finite number >= 0, got {value}. Fix: use 0 to "
             f"switch the term off, or a positive value such as 1e-3 ... 1e4.")
+    if value > MAX_WEIGHT:
+        raise SettingsError(
+            f"{name}={value:g} does not fit in a 32-bit float (at most "
+            f"{MAX_WEIGHT:.1e}). Fix: a positive value such as 1e-3 ... 1e4.")
     return value
 
 

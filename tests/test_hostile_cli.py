@@ -105,11 +105,14 @@ HOSTILE = [
     case("empty name", ["", "style.png"], "neither an image file nor a demo image"),
     case("web address", ["http://example.com/a.png", "style.png"], "web address"),
     case("demo name typo", ["tubingn", "style.png"], "Did you mean 'tubingen'?"),
+    case("name too long", ["x" * 300 + ".png", "style.png"], "not a usable file name"),
+    case("stdin dash", ["-", "style.png"], "neither an image file nor a demo image"),
     case("missing style", ["photo.png", "missing.png"], "not found"),
     case("style is a folder", ["photo.png", "folder"], "is a folder"),
     case("style is empty", ["photo.png", "empty.png"], "is empty (0 bytes)"),
     case("mask not an image", PHOTO_STYLE + ["--mask", "text.png"],
          "not an image file Pillow can read"),
+    case("mask is a folder", PHOTO_STYLE + ["--mask", "folder"], "is a folder"),
     case("two masks for one style", PHOTO_STYLE + ["--mask", "mask.png", "none"],
          "--mask needs one mask per style"),
     # -- outputs that would destroy something or cannot be written -------------
@@ -130,6 +133,9 @@ HOSTILE = [
     case("output without suffix", PHOTO_STYLE + ["-o", "result"], "unknown image suffix"),
     case("output gif", PHOTO_STYLE + ["-o", "result.gif"], "unknown image suffix"),
     case("output empty", PHOTO_STYLE + ["-o", ""], "unknown image suffix"),
+    case("output a folder name", PHOTO_STYLE + ["-o", "out/"], "unknown image suffix"),
+    case("output name too long", PHOTO_STYLE + ["-o", "x" * 300 + ".png"],
+         "File name too long"),
     case("output folder missing", PHOTO_STYLE + ["-o", "no/such/x.png"], "does not exist"),
     case("output inside a file", PHOTO_STYLE + ["-o", "photo.png/x.png"],
          "is a file, not a folder"),
@@ -147,6 +153,10 @@ HOSTILE = [
     case("inf weight", PHOTO_STYLE + ["--tv-weight", "inf"], "finite number >= 0"),
     case("weight overflowing float32", PHOTO_STYLE + ["--style-weight", "1e38"],
          "the loss is inf at the start"),
+    case("smoothing weight overflowing float32", PHOTO_STYLE + ["--tv-weight", "1e38"],
+         "tv_weight=1e+38 is too large"),
+    case("weight beyond float32", PHOTO_STYLE + ["--content-weight", "1e39"],
+         "does not fit in a 32-bit float"),
     case("all weights 0", PHOTO_STYLE + ["--content-weight", "0", "--style-weight", "0",
                                         "--tv-weight", "0"], "nothing to optimise"),
     case("unknown optimizer", PHOTO_STYLE + ["--optimizer", "sgd"], "invalid choice"),
@@ -164,6 +174,9 @@ HOSTILE = [
          "VGG16 needs at least 16 px"),
     case("blend weights count", ["photo.png", "style.png", "mask.png",
                                  "--style-blend-weights", "1"], "one weight per style"),
+    case("blend weights beyond float32", ["photo.png", "style.png", "mask.png",
+                                          "--style-blend-weights", "1e308", "1e308"],
+         "does not fit in a 32-bit float"),
     case("blend weights all 0", ["photo.png", "style.png", "mask.png",
                                  "--style-blend-weights", "0", "0"], "must not all be 0"),
     case("sizes decreasing", PHOTO_STYLE + ["--sizes", "64", "32"], "must increase"),
@@ -242,7 +255,8 @@ def _send_during_save(monkeypatch, signum: int) -> list[Path]:
     return written
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["ctrl-c", "sigterm"])
 def test_a_signal_during_the_final_save_keeps_the_picture(signum, code, workspace,
                                                           capsys, monkeypatch):
     _send_during_save(monkeypatch, signum)
@@ -255,6 +269,22 @@ def test_a_signal_during_the_final_save_keeps_the_picture(signum, code, workspac
         assert img.size == (32, 24)
     assert not [p for p in workspace.iterdir() if p.name.startswith(".")]
     assert {s: signal.getsignal(s) for s in handlers} == handlers   # put back
+
+
+def test_ctrl_c_before_the_first_step_writes_nothing(workspace, capsys, monkeypatch):
+    from style_lib import optimize
+
+    def interrupted(self, x):           # Ctrl-C while the first step is traced
+        raise KeyboardInterrupt
+    monkeypatch.setattr(optimize.Stylizer, "_terms_and_grad_py", interrupted)
+    optimize.clear_cache()
+    before = snapshot(workspace)
+    code, out, err = run_cli(PHOTO_STYLE + ["-o", "out.png"] + BASE, capsys)
+    optimize.clear_cache()
+    assert code == 130 and "Traceback" not in err
+    assert err.strip() == ("python -m style_lib: interrupted before the first step; "
+                           "nothing was written.")
+    assert snapshot(workspace) == before
 
 
 def _cli(*args: str | bytes, env: dict | None = None, **kwargs) -> subprocess.Popen:
