@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import settings
-from .errors import SettingsError, StyleLibError
+from .errors import OneLineParser, SettingsError, StyleLibError
 
 
 def _positive_int(text: str) -> int:
@@ -54,16 +54,9 @@ _seed = _checked(int, settings.check_seed, "a whole number")
 _size = _checked(int, settings.check_size, "a whole number of pixels")
 
 
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line (no usage dump), exit 2."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser (its ``--help`` is the CLI's manual)."""
-    p = _Parser(
+    p = OneLineParser(
         prog="python -m style_lib",
         description="Neural style transfer (Gatys, Ecker & Bethge 2016): paint "
                     "CONTENT in the style of STYLE.",

