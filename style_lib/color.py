@@ -198,7 +198,8 @@ def check_preserve_color(value) -> str | None:
     """Return ``value`` if it is a valid ``preserve_color`` setting, else raise."""
     if value not in PRESERVE_COLOR:
         raise SettingsError(f"preserve_color must be None, 'luminance' or "
-                            f"'histogram', not {value!r}.")
+                            f"'histogram', not {value!r}. Fix: use "
+                            f"preserve_color='luminance' to keep the photo's colours.")
     return value
 
 

@@ -541,33 +541,37 @@ def as_image(image: Any, size: int | None = None) -> np.ndarray:
 def _checked_pixels(image: Any, size: int | None) -> np.ndarray:
     """``image`` as float32 ``(H, W, 3)``, or ImageError naming what is wrong."""
     what = type(image).__name__
+    fix = "Fix: pass e.g. 'tubingen', 'photo.jpg' or an (H, W, 3) array in 0..255."
     if image is None or isinstance(image, (dict, set, bytes)):
         raise ImageError(f"expected an image (an array, a file path or a demo name), "
-                         f"got {what}.")
+                         f"got {what}. {fix}")
     try:
         array = np.asarray(image)
     except (TypeError, ValueError):          # e.g. ragged nested lists
         raise ImageError(f"expected an image array of numbers, got a {what} that "
-                         f"NumPy cannot read as one.") from None
+                         f"NumPy cannot read as one. {fix}") from None
     if array.ndim == 4 and array.shape[0] == 1:
         array = array[0]
     if array.ndim == 0:
         raise ImageError(f"expected an image (an array, a file path or a demo name), "
-                         f"got {what} {image!r}.")
+                         f"got {what} {image!r}. {fix}")
     if array.dtype == np.bool_:
         raise ImageError("got a boolean array: that is a mask, not an image. Fix: "
                          "pass masks as masks=..., or use mask * 255.0 as a picture.")
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise ImageError(f"expected an image array of numbers, got dtype {array.dtype}.")
+        raise ImageError(f"expected an image array of numbers, got dtype {array.dtype}. "
+                         f"{fix}")
     if array.ndim != 3 or array.shape[-1] != 3:
         raise SettingsError(
             f"expected an RGB image of shape (H, W, 3), got {array.shape}. Fix: for a "
             "grey image use np.stack([g] * 3, axis=-1); for RGBA, image[..., :3].")
     if array.size == 0:
-        raise ImageError(f"the image is empty (shape {array.shape}).")
+        raise ImageError(f"the image is empty (shape {array.shape}). Fix: pass a "
+                         f"picture of at least 16 x 16 px.")
     array = array.astype(np.float32)
     if not np.isfinite(array).all():
-        raise SettingsError("the image holds NaN or infinite values.")
+        raise SettingsError("the image holds NaN or infinite values. Fix: find where "
+                            "they came from, or replace them (np.nan_to_num).")
     check_pixel_range(float(array.min()), float(array.max()))
     array = np.clip(array, 0, 255)
     return resize_image(array, size) if size else array

@@ -316,11 +316,12 @@ def check_pixel_range(low: float, high: float) -> None:
                 f"pixel values are in 0..1 (largest {high:.3g}); style_lib expects "
                 f"0..255. Fix: pass image * 255.")
         return
-    hint = (" It looks VGG-preprocessed (mean-subtracted); pass the picture "
+    hint = ("It looks VGG-preprocessed (mean-subtracted). Fix: pass the picture "
             "before preprocessing." if low < -1 and high < 256 else
-            " For 16-bit images divide by 257." if high <= 65535 else "")
+            "Fix: for a 16-bit image divide by 257." if high <= 65535 else
+            "Fix: scale it to 0..255, e.g. image * (255 / image.max()).")
     raise ImageError(f"pixel values range from {low:.4g} to {high:.4g}; style_lib "
-                     f"expects 0..255.{hint}")
+                     f"expects 0..255. {hint}")
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -348,6 +349,8 @@ def check_output_path(path: PathLike, *, inputs: Iterable[PathLike] = (),
             f"{type(path).__name__}; pass a name such as 'result.png'.") from None
     try:
         return _check_output_path(out, inputs, overwrite)
+    except ImageError:
+        raise
     except (OSError, ValueError) as exc:   # e.g. a name too long, a NUL character
         shown = str(out) if len(str(out)) <= 80 else str(out)[:60] + "..."
         reason = getattr(exc, "strerror", None) or exc
@@ -453,7 +456,8 @@ def resize_image(image: Any, size: int) -> np.ndarray:
     """
     import tensorflow as tf
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-        raise SettingsError(f"size must be a whole number of pixels >= 1, got {size!r}.")
+        raise SettingsError(f"size must be a whole number of pixels >= 1, got {size!r}. "
+                            f"Fix: e.g. 256.")
     image = np.asarray(image, np.float32)
     if image.ndim == 4:
         image = image[0]

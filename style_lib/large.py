@@ -116,10 +116,11 @@ def coarse_to_fine(content, style, *, sizes: Sequence[int] = (256, 512, 1024),
     """
     sizes = tuple(check_size(s) for s in sizes)
     if not sizes:
-        raise SettingsError("sizes must hold at least one size.")
+        raise SettingsError("sizes must hold at least one size. Fix: e.g. "
+                            "sizes=(256, 512, 1024).")
     if any(b <= a for a, b in zip(sizes, sizes[1:])):
-        raise SettingsError(f"sizes must increase, e.g. (256, 512, 1024); got "
-                            f"{sizes}.")
+        raise SettingsError(f"sizes must increase; got {sizes}. Fix: sort them, "
+                            f"e.g. (256, 512, 1024).")
     stage_steps = _stage_steps(steps, len(sizes))
     for key in ("size", "steps"):
         if key in stylize_kwargs:

@@ -69,7 +69,8 @@ def image_shape(size: int, aspect: float = 4 / 3) -> tuple[int, int]:
     if not aspect > 0:
         raise SettingsError(f"aspect must be > 0 (width / height), got {aspect}.")
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
-        raise SettingsError(f"size must be a whole number of pixels >= 1, got {size!r}.")
+        raise SettingsError(f"size must be a whole number of pixels >= 1, got {size!r}. "
+                            f"Fix: e.g. 256.")
     if aspect >= 1:
         return max(1, round(size / aspect)), int(size)
     return int(size), max(1, round(size * aspect))

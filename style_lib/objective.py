@@ -221,10 +221,11 @@ def _vector(values, names: Sequence[str], what: str) -> np.ndarray:
         unknown = [k for k in values if k not in names]
         if unknown:
             raise SettingsError(f"{what} names {unknown}, which are not "
-                                f"among {list(names)}.")
+                                f"among {list(names)}. Fix: use those names.")
         values = [values.get(n, 0.0) for n in names]
     values = [check_weight(what, v) for v in values]
     if len(values) != len(names):
         raise SettingsError(f"{what} has {len(values)} values for "
-                            f"{len(names)} entries ({list(names)}).")
+                            f"{len(names)} entries ({list(names)}). Fix: give one "
+                            f"value per entry.")
     return np.asarray(values, np.float32)

@@ -257,7 +257,8 @@ class Stylizer:
                 return np.clip(style.numpy(), 0, 255).astype(np.float32)
             choices = "'content', " if self.has_content else ""
             raise SettingsError(f"init must be {choices}'noise', 'style' or an "
-                                f"image array, not {init!r}.")
+                                f"image array, not {init!r}. Fix: leave it out for "
+                                f"the default.")
         image = as_image(init)
         if image.shape != self.shape:
             image = np.clip(tf.image.resize(image, self.shape[:2], antialias=True)

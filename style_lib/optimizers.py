@@ -90,13 +90,15 @@ def minimize(fun: ValueAndGradient, x0, *, method: str = "lbfgs",
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
                 or not math.isfinite(value) or value <= 0:
             raise SettingsError(f"{name} must be a finite number > 0, got {value!r}; "
-                                f"a step of 0, below 0 or NaN would go nowhere (or uphill).")
+                                f"a step of 0, below 0 or NaN would go nowhere (or "
+                                f"uphill). Fix: leave it out for the default.")
     if isinstance(history_size, bool) or not isinstance(history_size, (int, np.integer)) \
             or history_size < 1:
         raise SettingsError(f"history_size must be a whole number >= 1, got "
-                            f"{history_size!r} (L-BFGS keeps that many steps; 5-20 is usual).")
+                            f"{history_size!r} (L-BFGS keeps that many steps). Fix: 5 ... 20, or leave it out.")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise SettingsError(f"steps must be a whole number >= 1, got {steps!r}.")
+        raise SettingsError(f"steps must be a whole number >= 1, got {steps!r}. "
+                            f"Fix: e.g. steps=100.")
     x0 = tf.convert_to_tensor(x0, tf.float32)
     best = {"value": math.inf, "x": x0, "n": 0}
 

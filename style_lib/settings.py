@@ -91,7 +91,8 @@ def check_steps(steps: int) -> int:
     """Return ``steps`` if it is a whole number >= 1, else raise."""
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) \
             or steps < 1:
-        raise SettingsError(f"steps must be a whole number >= 1, got {steps!r}.")
+        raise SettingsError(f"steps must be a whole number >= 1, got {steps!r}. "
+                            f"Fix: e.g. steps={DEFAULT_STEPS}.")
     return int(steps)
 
 

@@ -200,7 +200,7 @@ def _resolve_weights(weights: str | os.PathLike) -> tuple[Path, str]:
             f"weights must be 'imagenet' (the default), 'hed' or the path of a .h5 "
             f"file, not {weights!r}" + (" (Keras's weights=None is an untrained "
             "network, whose features mean nothing for style)." if weights is None
-            else "."))
+            else ".") + " Fix: weights='imagenet'.")
     if weights == "offline":
         raise SettingsError(
             "weights='offline' is gone: it meant the edge-detection (HED) VGG16. "
