@@ -254,7 +254,7 @@ def feature_maps_by_layer(rows: Mapping[str, Any], *, n: int = 8,
 # -------------------------------------------------------------- grams ---
 
 def gram_heatmap(gram: Any, *, n: int = 64, title: str | None = None,
-                 cmap: str = "magma", colorbar: bool = True,
+                 cmap: str = "magma", colorbar: bool = True, log: bool = True,
                  ax: "Axes | None" = None) -> "Figure":
     """Return a Figure with the top-left ``n x n`` block of a Gram matrix.
 
@@ -262,6 +262,9 @@ def gram_heatmap(gram: Any, *, n: int = 64, title: str | None = None,
       gram: ``(C, C)`` (or ``(1, C, C)``); entry ``(i, j)`` is how strongly
         channels ``i`` and ``j`` fire together, averaged over positions.
       n: show at most the first ``n`` channels (``None``: all).
+      log: logarithmic colours over the top four decades (a few channels
+        firing on a large smooth area would otherwise leave the rest black);
+        entries below that, and entries <= 0, get the darkest colour.
     """
     g = _array(gram).astype(np.float64)
     if g.ndim == 3 and g.shape[0] == 1:
@@ -272,7 +275,14 @@ def gram_heatmap(gram: Any, *, n: int = 64, title: str | None = None,
     c = g.shape[0]
     k = c if n is None else max(1, min(int(n), c))
     ax = _new_axes(ax, (4.2, 3.6))
-    im = ax.imshow(g[:k, :k], cmap=cmap, interpolation="nearest")
+    block = g[:k, :k]
+    norm = None
+    if log and block.max() > 0:
+        from matplotlib.colors import LogNorm
+        top = float(block.max())
+        norm = LogNorm(vmin=top * 1e-4, vmax=top, clip=True)
+        block = np.maximum(block, top * 1e-4)
+    im = ax.imshow(block, cmap=cmap, interpolation="nearest", norm=norm)
     ax.set_xlabel("channel j")
     ax.set_ylabel("channel i")
     shown = f"{c}×{c}" if k == c else f"first {k} of {c}×{c}"
@@ -284,7 +294,7 @@ def gram_heatmap(gram: Any, *, n: int = 64, title: str | None = None,
 
 
 def gram_heatmaps(grams: Mapping[str, Any], *, n: int = 64,
-                  cmap: str = "magma", size: float = 3.6,
+                  cmap: str = "magma", size: float = 3.6, log: bool = True,
                   suptitle: str | None = None) -> "Figure":
     """Return a Figure with several Gram heatmaps side by side.
 
@@ -292,6 +302,7 @@ def gram_heatmaps(grams: Mapping[str, Any], *, n: int = 64,
       grams: title -> ``(C, C)`` Gram matrix; each panel has its own colour
         scale (Grams of different layers differ by orders of magnitude).
       n: show at most the first ``n`` channels of each.
+      log: logarithmic colours (see :func:`gram_heatmap`).
     """
     if not grams:
         raise SettingsError("gram_heatmaps() got no Gram matrices.")
@@ -300,7 +311,7 @@ def gram_heatmaps(grams: Mapping[str, Any], *, n: int = 64,
                                 figsize=(size * 1.2 * k, size
                                          + (0.4 if suptitle else 0.0)))
     for ax, (title, gram) in zip(axes[0], grams.items()):
-        gram_heatmap(gram, n=n, title=str(title), cmap=cmap, ax=ax)
+        gram_heatmap(gram, n=n, title=str(title), cmap=cmap, log=log, ax=ax)
     if suptitle:
         fig.suptitle(suptitle)
     return fig

@@ -173,3 +173,17 @@ def test_channel_histograms():
         assert len(ax.patches) == 3                  # one step histogram each
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert labels[0].startswith("B (mean")
+
+
+def test_gram_heatmap_colours_span_four_decades_on_a_log_scale():
+    """One huge entry (a channel firing on a large smooth sky) must not leave the
+    rest of a Gram heat map black."""
+    from matplotlib.colors import LogNorm
+    gram = np.full((8, 8), 1.0)
+    gram[0, 0] = 1e2
+    image = plots.gram_heatmap(gram).axes[0].images[0]
+    assert isinstance(image.norm, LogNorm)
+    assert image.norm(1.0) == pytest.approx(0.5)             # mid-scale, not black
+    linear = plots.gram_heatmap(gram, log=False).axes[0].images[0]
+    assert linear.norm(1.0) < 1e-3                            # what the old scale did
+    assert plots.gram_heatmap(np.zeros((4, 4))).axes[0].images    # all zero: still drawn
