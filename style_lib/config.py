@@ -123,7 +123,8 @@ def setup(seed: int = DEFAULT_SEED) -> bool:
     Checks the Python, TensorFlow and Keras versions (VersionError with the
     fix if one is too old), silences TensorFlow's and absl's log messages,
     seeds Python's, NumPy's and TensorFlow's random numbers with
-    ``keras.utils.set_random_seed(seed)`` and prints one line with the
+    ``keras.utils.set_random_seed(seed)``, draws figures inline in a Jupyter
+    kernel (:func:`inline_figures`) and prints one line with the
     versions and the mode.
 
     Args:
@@ -134,5 +135,20 @@ def setup(seed: int = DEFAULT_SEED) -> bool:
     versions = check_versions()
     quiet_logs()
     keras.utils.set_random_seed(seed)
+    inline_figures()
     print(mode_line(versions))
     return quick_mode()
+
+
+def inline_figures() -> bool:
+    """In a Jupyter kernel, draw figures inline, also when ``MPLBACKEND=Agg``
+    is set (a headless export would otherwise hold no figure); True if done."""
+    try:
+        from IPython import get_ipython
+    except ImportError:             # plain Python: nothing to do
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return False
+    shell.run_line_magic("matplotlib", "inline")
+    return True

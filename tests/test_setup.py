@@ -94,3 +94,25 @@ def test_new_enough_versions_pass():
                                   "Keras": "3.0.0"})["Keras"] == "3.0.0"
     with pytest.raises(config.VersionError, match="TensorFlow 2.16"):
         config.check_versions({"Python": "3.12.1", "TensorFlow": "2.9.3", "Keras": "3.3"})
+
+
+def test_setup_draws_figures_inline_in_a_headless_kernel(tmp_path, monkeypatch):
+    """With MPLBACKEND=Agg (CI, a headless export), a notebook's figures must
+    still reach its outputs."""
+    import nbformat
+    from nbclient import NotebookClient
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("STYLE_LIB_QUICK", "1")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import numpy as np\nimport style_lib\nfrom style_lib import plots\n"
+        "style_lib.setup()\n"
+        "plots.image_grid({'grey': np.full((16, 16, 3), 128.0)});")])
+    NotebookClient(nb, timeout=300, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    kinds = [kind for out in nb.cells[0].outputs for kind in out.get("data", {})]
+    assert "image/png" in kinds, nb.cells[0].outputs
+
+
+def test_inline_figures_is_a_no_op_outside_jupyter():
+    from style_lib import config
+    assert config.inline_figures() is False
