@@ -275,6 +275,31 @@ def rf_no_jump(layer):
     raise KeyError(layer)
 
 
+def grad_ok(z, p):                     # eq. 2 through the ReLU
+    z = tf.convert_to_tensor(z, tf.float32)
+    return tf.where(z > 0, tf.nn.relu(z) - tf.convert_to_tensor(p, tf.float32), 0.0)
+
+
+def grad_no_relu_mask(z, p):          # F - P everywhere
+    return tf.nn.relu(tf.convert_to_tensor(z, tf.float32)) - p
+
+
+def grad_z_for_f(z, p):               # the ReLU forgotten
+    return tf.convert_to_tensor(z, tf.float32) - p
+
+
+def grad_flipped(z, p):
+    return -grad_ok(z, p)
+
+
+def grad_doubled(z, p):
+    return 2.0 * grad_ok(z, p)
+
+
+def grad_sum(z, p):                   # the loss, not its gradient
+    return tf.reduce_sum(grad_ok(z, p))
+
+
 # ------------------------------------------------------------------ tests ---
 
 PASSING = [
@@ -284,6 +309,7 @@ PASSING = [
     (checks.check_content_loss, losses.content_loss),
     (checks.check_content_loss, content_ok),
     (checks.check_content_loss, content_l2),
+    (checks.check_content_gradient, grad_ok),
     (checks.check_style_loss, losses.style_layer_loss),
     (checks.check_style_loss, style_ok),
     (checks.check_style_loss, losses.style_loss),
@@ -332,6 +358,11 @@ FAILING = [
     (checks.check_content_loss, content_not_scalar, "must be one number"),
     (checks.check_content_loss, content_numpy, "not a tf.Tensor"),
     (checks.check_content_loss, content_bad_grad, "gradient is not"),
+    (checks.check_content_gradient, grad_no_relu_mask, "that is F - P everywhere"),
+    (checks.check_content_gradient, grad_z_for_f, "used z in place of F"),
+    (checks.check_content_gradient, grad_flipped, "the sign is flipped"),
+    (checks.check_content_gradient, grad_doubled, "twice the expected value"),
+    (checks.check_content_gradient, grad_sum, "must have the shape of z"),
     (checks.check_style_loss, style_mean, "forget the 1/4"),
     (checks.check_style_loss, style_no_quarter, "forget the 1/4"),
     (checks.check_style_loss, style_unnormalised, "not normalised"),
@@ -369,6 +400,7 @@ def test_mistakes_fail_with_hint(checker, fn, hint, capsys):
 
 @pytest.mark.parametrize("checker", [checks.check_gram_matrix,
                                      checks.check_content_loss,
+                                     checks.check_content_gradient,
                                      checks.check_style_loss,
                                      checks.check_total_variation,
                                      checks.check_preprocess,
@@ -394,7 +426,7 @@ def test_rel_error():
 # ------------------------------------------------------- package layout ---
 
 #: Every name the notebooks, tests and benchmarks reach as ``checks.<name>``.
-PUBLIC = {"check_gram_matrix", "check_content_loss", "check_style_loss",
+PUBLIC = {"check_gram_matrix", "check_content_loss", "check_content_gradient", "check_style_loss",
           "check_total_variation", "check_preprocess", "check_feature_shape",
           "check_receptive_field", "rel_error", "TOLERANCE"}
 

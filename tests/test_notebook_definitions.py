@@ -151,7 +151,8 @@ def _features(shape, seed=0):
 # ---------------------------------------------------- notebooks 01-03 ---
 
 # notebook -> (exercises with a checker, exercises in all); notebook 02's
-# total-variation exercise moved to notebook 05, where TV is taught.
+# total-variation exercise moved to notebook 05, where TV is taught, and its
+# one-line content loss became eq. 2 through the ReLU (check_content_gradient).
 SOLUTION_COUNTS = {"01_vgg16_features.ipynb": (3, 3),
                    "02_content_loss.ipynb": (1, 2),
                    "03_gram_matrices.ipynb": (2, 3)}

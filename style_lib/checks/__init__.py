@@ -18,8 +18,10 @@ The checkers, by notebook and exercise, with the signature each expects:
   :func:`check_feature_shape` -- ``feature_shape(layer, height, width)
   -> (h, w, channels)``; :func:`check_receptive_field` --
   ``receptive_field(layer) -> int``
-* 02, exercise 1 (:mod:`.content`): :func:`check_content_loss` --
-  ``content_loss(features, target) -> scalar``
+* 02 (:mod:`.content`): :func:`check_content_loss` --
+  ``content_loss(features, target) -> scalar``; exercise 1:
+  :func:`check_content_gradient` -- ``content_gradient(z, target) -> dL/dz``
+  (eq. 2, through the ReLU)
 * 03, the text and exercises 1-2; 07, exercise 2 (:mod:`.gram`):
   :func:`check_gram_matrix` -- ``gram_matrix(features) -> (C, C)``
   (``batch=True``: also ``(B, H, W, C) -> (B, C, C)``)
@@ -35,7 +37,7 @@ they share (and :func:`rel_error`, the measure they print).
 """
 from __future__ import annotations
 
-from .content import check_content_loss
+from .content import check_content_gradient, check_content_loss
 from .engine import TOLERANCE, rel_error
 from .gram import check_gram_matrix
 from .style import check_style_loss
@@ -43,6 +45,7 @@ from .total_variation import check_total_variation
 from .vgg_features import (check_feature_shape, check_preprocess,
                            check_receptive_field)
 
-__all__ = ["check_gram_matrix", "check_content_loss", "check_style_loss",
+__all__ = ["check_gram_matrix", "check_content_loss", "check_content_gradient",
+           "check_style_loss",
            "check_total_variation", "check_preprocess", "check_feature_shape",
            "check_receptive_field", "rel_error", "TOLERANCE"]

@@ -1,4 +1,5 @@
-"""Checker for the content loss, paper eq. 1 (notebook 02, exercise 1)."""
+"""Checkers for the content loss: eq. 1 and its gradient through the ReLU, eq. 2
+(notebook 02)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -101,3 +102,63 @@ _CONTENT_MISTAKES = [
      "you squared the difference of the sums; square each difference "
      "F - P first, then sum."),
 ]
+
+
+def check_content_gradient(fn: Callable) -> bool:
+    """Check ``fn(z, target) -> dL/dz`` (paper eq. 2) for ``F = relu(z)``.
+
+    Expected: ``F - P`` where ``z > 0`` and 0 elsewhere, the shape of ``z``,
+    for ``(1, H, W, C)`` and ``(H, W, C)`` inputs; compared with TensorFlow's
+    automatic differentiation of ``content_loss(relu(z), P)``.
+    """
+    chk = _Checker(fn, "content_gradient",
+                   "the gradient tf.GradientTape gives for content_loss(relu(z), P)")
+    rng = np.random.default_rng(2)
+    shapes = [((1, 4, 5, 6), "tf.Tensor"), ((6, 3, 4), "NumPy"),
+              ((1, 5, 4, 3), "NumPy"), ((3, 6, 5), "tf.Tensor")]
+    try:
+        for shape, kind in shapes:
+            z = rng.standard_normal(shape).astype(np.float32)       # both signs
+            case = _Case((z, _relu_features(rng, shape)), kind)
+            got = chk.value(chk.call(case), case)
+            chk.compare(got, _autodiff_content_gradient(*case.arrays), case,
+                        _diagnose_content_gradient)
+    except _Mismatch:
+        return False
+    return chk.success(f"{chk.name} is eq. 2: F - P where the ReLU fires, 0 "
+                       "where it does not, exactly what automatic "
+                       "differentiation computes.")
+
+
+def _autodiff_content_gradient(z, p) -> np.ndarray:
+    """The reference: TensorFlow's gradient of eq. 1 through the ReLU."""
+    import tensorflow as tf
+    z = tf.constant(z, tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        loss = 0.5 * tf.reduce_sum((tf.nn.relu(z) - p) ** 2)   # eq. 1 in float64
+    return tape.gradient(loss, z).numpy()
+
+
+def _diagnose_content_gradient(got, want, case: _Case) -> str | None:
+    """Hint for a wrong eq. 2: the ReLU forgotten, z for F, the sign, a factor."""
+    if got.shape != want.shape:
+        return (f"your gradient has shape {got.shape}; it must have the shape "
+                f"of z, {want.shape}: one number per pre-activation.")
+    relu = lambda z: np.maximum(z, 0.0)           # noqa: E731
+    return _match_mistakes(got, case, [
+        (lambda z, p: relu(z) - p,
+         "that is F - P everywhere. Where z < 0 the ReLU outputs 0 whatever z "
+         "is, so the loss does not change with z there: the gradient is 0."),
+        (lambda z, p: z - p,
+         "you used z in place of F and forgot the ReLU: F = relu(z), and the "
+         "gradient is 0 where z < 0."),
+        (lambda z, p: np.where(z > 0, p - relu(z), 0.0),
+         "the sign is flipped: the gradient of 1/2 (F - P)^2 is F - P, "
+         "pointing uphill; the optimiser subtracts it."),
+    ]) or _match_factor(got, want, [
+        (2.0, "twice the expected value: the 1/2 of eq. 1 cancels the 2 from "
+              "differentiating the square."),
+        (0.5, "half the expected value: the 1/2 of eq. 1 cancels the 2 from "
+              "differentiating the square; do not halve again."),
+    ])
