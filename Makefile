@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Jupyter refuses to run as root unless told; containers often are root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup weights images lab test demo bench clean strip
+.PHONY: setup weights images lab test demo gallery bench clean strip
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
@@ -38,6 +38,14 @@ test: images           ## the whole suite: library tests, notebooks (nbval), bro
 demo: images           ## headless main job: stylise the default pair into out/
 	mkdir -p out
 	$(PY) -m style_lib tubingen starry_night -o out/tubingen_starry_night.png --overwrite
+
+GALLERY_PAINTINGS = shipwreck starry_night the_scream composition_vii great_wave woman_with_hat
+gallery: images        ## the paper's Figure 3 at 512 px -> images/gallery/ (21 min on 2 cores)
+	mkdir -p images/gallery
+	for p in $(GALLERY_PAINTINGS); do \
+	    STYLE_LIB_QUICK=0 $(PY) -m style_lib tubingen $$p --size 512 --overwrite \
+	        -o images/gallery/tubingen-$$p.jpg || exit 1; \
+	done
 
 bench: images          ## speed and memory figures -> benchmarks/RESULTS.md
 	$(PY) -m benchmarks
