@@ -62,3 +62,52 @@ def test_setup_cell_is_short(path):
     asserts = [node for node in ast.walk(tree) if isinstance(node, ast.Assert)]
     assert not asserts, f"{path.name}: the version checks are style_lib.setup()'s job"
     assert "set_random_seed" not in source, f"{path.name}: style_lib.setup() seeds"
+
+
+#: Words a student cannot know: the project's history and internal names.
+#: (pattern, what to write instead)
+JARGON = [
+    (r"\bthe seed\b(?! (of|=|is|for) )", "name the source (e.g. the Hvass-Labs tutorial #15 recipe)"),
+    (r"original course|first version of this course|previous version", "say what it is"),
+    (r"\bseed_(image|history|steps)\b|\bSEED_STEPS\b", "name it by what it holds (gd_image, ...)"),
+    (r"\bthe note\b", "cite it: Gatys et al., 'Preserving colour in neural artistic style transfer' (2016)"),
+    (r"\bthe issue\b|\bissue #?\d+\b", "say it without the project's tracker"),
+]
+
+
+def _student_text(nb) -> list[tuple[int, str]]:
+    """(cell index, text) of every cell a student reads: markdown and code."""
+    return [(i, c.source) for i, c in enumerate(nb.cells)
+            if not c.source.startswith(CHECK_CELL)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_words_a_student_cannot_know(path):
+    import re
+    nb = nbformat.read(path, as_version=4)
+    for i, text in _student_text(nb):
+        for pattern, instead in JARGON:
+            found = re.search(pattern, text, re.IGNORECASE)
+            assert not found, (f"{path.name}, cell {i}: {found.group(0)!r} means nothing "
+                               f"to a student; {instead}")
+
+
+def test_the_command_line_help_has_no_jargon(capsys):
+    import re
+    from style_lib import cli
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    text = capsys.readouterr().out
+    for pattern, instead in JARGON:
+        assert not re.search(pattern, text, re.IGNORECASE), (pattern, instead)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_quick_mode_is_explained_where_it_is_set(path):
+    """The Setup cell's ``QUICK`` is said in words in the cell above or in it."""
+    nb = nbformat.read(path, as_version=4)
+    heading = next(i for i, c in enumerate(nb.cells)
+                   if c.cell_type == "markdown" and c.source.startswith("## Setup"))
+    text = nb.cells[heading].source + _setup_cell(nb)
+    assert "quick" in text.lower() and ("STYLE_LIB_QUICK" in text or "quick mode" in text.lower()), (
+        f"{path.name}: say in the Setup section what QUICK (quick mode) is")
