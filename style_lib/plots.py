@@ -422,20 +422,26 @@ def channel_histograms(images: Mapping[str, Any], *,
 
 # ------------------------------------------- beyond the basics (nb 07) ---
 
+#: Tints of :func:`mask_overlay`, in order: blue, orange, green, magenta.
+MASK_COLOURS = ((0, 160, 255), (255, 80, 0), (80, 220, 80), (220, 0, 220))
+
+
 def mask_overlay(image: Any, masks: Mapping[str, Any], *, size: float = 3.0,
-                 alpha: float = 0.55) -> "Figure":
+                 alpha: float = 0.55,
+                 colours: Sequence[tuple[int, int, int]] = MASK_COLOURS) -> "Figure":
     """Return a Figure: the image, then each mask tinted over it.
 
     Args:
       image: ``(H, W, 3)`` RGB in ``[0, 255]``.
       masks: title -> mask ``(H, W)`` in ``[0, 1]`` (1 = style here).
       alpha: strength of the tint where the mask is 1.
+      colours: one RGB tint per mask, in order (pick each painting's main
+        colour, e.g. blue for The Starry Night, orange for The Scream).
     """
     from .images import to_uint8
     img = to_uint8(image).astype(np.float32)
     if not masks:
         raise SettingsError("mask_overlay() got no masks.")
-    colours = [(255, 80, 0), (0, 160, 255), (80, 220, 80), (220, 0, 220)]
     panels = {"image": img}
     for i, (title, mask) in enumerate(masks.items()):
         m = _array(mask).astype(np.float32)

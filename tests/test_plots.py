@@ -187,3 +187,19 @@ def test_gram_heatmap_colours_span_four_decades_on_a_log_scale():
     linear = plots.gram_heatmap(gram, log=False).axes[0].images[0]
     assert linear.norm(1.0) < 1e-3                            # what the old scale did
     assert plots.gram_heatmap(np.zeros((4, 4))).axes[0].images    # all zero: still drawn
+
+
+def test_mask_overlay_tints_each_region_in_its_own_colour():
+    """The first mask is tinted blue (The Starry Night's sky in notebook 07), the
+    second orange (The Scream): each region looks like its painting."""
+    img = np.full((8, 8, 3), 128.0)
+    top = np.zeros((8, 8))
+    top[:4] = 1.0
+    fig = plots.mask_overlay(img, {"sky": top, "rest": 1 - top})
+    sky = fig.axes[1].images[0].get_array()
+    rest = fig.axes[2].images[0].get_array()
+    assert sky[0, 0, 2] > sky[0, 0, 0]          # blue where the first mask is 1
+    assert rest[7, 0, 0] > rest[7, 0, 2]        # orange where the second mask is 1
+    assert np.allclose(sky[7, 0], 128, atol=1)  # untouched where the mask is 0
+    custom = plots.mask_overlay(img, {"a": top}, colours=[(0, 255, 0)])
+    assert custom.axes[1].images[0].get_array()[0, 0, 1] > 128
