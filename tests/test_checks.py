@@ -471,3 +471,71 @@ def test_package_exports_and_layering():
         tree = ast.parse((folder / f"{name}.py").read_text())
         first = next(n.name for n in tree.body if isinstance(n, ast.FunctionDef))
         assert first.startswith("check_"), (name, first)
+
+
+# ------------------------------------------- issue: wrong answers accepted ---
+
+def style_multi_float(features_by_layer, targets_by_layer, layer_weights=None):
+    """Right values, but float() per layer: no gradient reaches the features."""
+    layers = list(targets_by_layer)
+    weights = layer_weights or {k: 1.0 / len(layers) for k in layers}
+    return tf.constant(sum(weights[k] * float(losses.style_layer_loss(
+        features_by_layer[k], targets_by_layer[k])) for k in layers))
+
+
+def style_multi_stop_gradient(features_by_layer, targets_by_layer, layer_weights=None):
+    layers = list(targets_by_layer)
+    weights = layer_weights or {k: 1.0 / len(layers) for k in layers}
+    return tf.add_n([weights[k] * tf.stop_gradient(losses.style_layer_loss(
+        features_by_layer[k], targets_by_layer[k])) for k in layers])
+
+
+def style_multi_renormalised(features_by_layer, targets_by_layer, layer_weights=None):
+    layers = list(targets_by_layer)
+    weights = layer_weights or {k: 1.0 for k in layers}
+    total = sum(weights.values())
+    return tf.add_n([weights[k] / total * losses.style_layer_loss(
+        features_by_layer[k], targets_by_layer[k]) for k in layers])
+
+
+def style_multi_loops_over_features(features_by_layer, targets_by_layer, layer_weights=None):
+    layers = list(features_by_layer)                 # breaks with a content layer
+    return tf.add_n([losses.style_layer_loss(features_by_layer[k], targets_by_layer[k])
+                     for k in layers]) / len(layers)
+
+
+def style_multi_odd_names(feats, grams, weights=None):
+    """A right eq. 5 whose parameter names say nothing about layers."""
+    return losses.style_loss(feats, grams, weights)
+
+
+def style_one_layer_named_targets(features, targets):
+    """A right eq. 4 whose second parameter is called 'targets'."""
+    return losses.style_layer_loss(features, targets)
+
+
+def gram_complex(x):
+    return tf.cast(losses.gram_matrix(x), tf.complex64)
+
+
+@pytest.mark.parametrize("fn, hint", [
+    (style_multi_float, "no gradient reaches the features of conv1_1"),
+    (style_multi_stop_gradient, "no gradient reaches the features of conv1_1"),
+    (style_multi_renormalised, "divided the weights by their sum"),
+    (style_multi_loops_over_features, "over the layers of targets_by_layer"),
+], ids=["float per layer", "stop_gradient", "renormalised weights", "loop over features"])
+def test_wrong_multi_layer_losses_fail_with_their_hint(fn, hint, capsys):
+    assert checks.check_style_loss(fn) is False
+    out = " ".join(capsys.readouterr().out.split())
+    assert hint in out, out
+
+
+@pytest.mark.parametrize("fn", [style_multi_odd_names, style_one_layer_named_targets],
+                         ids=["eq. 5 with odd names", "eq. 4 with 'targets'"])
+def test_right_losses_pass_whatever_their_parameter_names(fn, capsys):
+    assert checks.check_style_loss(fn) is True, capsys.readouterr().out
+
+
+def test_complex_outputs_are_refused(capsys):
+    assert checks.check_gram_matrix(gram_complex) is False
+    assert "returned complex numbers" in capsys.readouterr().out

@@ -165,8 +165,14 @@ class _Checker:
             raise self.fail(f"{self.name} returned a {type(out).__name__} of "
                             f"{len(out)} items.", "return one tensor.")
         try:
-            arr = np.asarray(out.numpy() if hasattr(out, "numpy") else out,
-                             np.float64)
+            raw = np.asarray(out.numpy() if hasattr(out, "numpy") else out)
+            if np.iscomplexobj(raw):
+                raise self.fail(f"{self.name} returned complex numbers on "
+                                f"{case.describe()}.",
+                                "a loss and its pieces are real: look for a "
+                                "complex dtype or a square root of a negative "
+                                "number.")
+            arr = np.asarray(raw, np.float64)
         except (TypeError, ValueError) as err:
             raise self.fail(f"{self.name} returned {type(out).__name__}, which "
                             f"is not a number or tensor ({err}).",

@@ -1,8 +1,8 @@
 """Checker for the style loss, eq. 4 and 5 (notebook 04, exercises 1 and 2).
 
 :func:`check_style_loss` checks a one-layer loss (eq. 4, exercise 1) or a
-loss over dicts of layers (eq. 5, exercise 2), and tells them apart by the
-parameter names.
+loss over dicts of layers (eq. 5, exercise 2), and tells them apart by
+trying the function on dicts (its parameter names do not decide).
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from .engine import (_Case, _Checker, _gram_np, _match_factor,
 def check_style_loss(fn: Callable, *, multi_layer: bool | None = None) -> bool:
     """Check a style loss against ``style_lib.losses``.
 
-    Two signatures are accepted (``multi_layer=None`` guesses from the
-    parameter names, e.g. ``features_by_layer``):
+    Two signatures are accepted (``multi_layer=None`` tries ``fn`` on dicts
+    of layers first, and checks it as a one-layer loss if that fails):
 
     * ``style_layer_loss(features, target_gram) -> scalar`` -- one layer,
       eq. 4: ``1/(4 N^2) * sum((G - A)**2)`` with ``G = F^T F / M``;
@@ -34,10 +34,12 @@ def check_style_loss(fn: Callable, *, multi_layer: bool | None = None) -> bool:
     Returns True if everything agrees.
     """
     if multi_layer is None:
-        multi_layer = _looks_multi_layer(fn)
+        multi_layer = _takes_dicts(fn)
     if multi_layer:
         return _check_multi_layer_style(fn)
     chk = _Checker(fn, "style_loss", "style_lib.losses.style_layer_loss")
+    print("  (a one-layer style_layer_loss(features, target_gram); for eq. 5 over "
+          "dicts of layers call check_style_loss(fn, multi_layer=True))")
     rng = np.random.default_rng(2)
     shapes = [((1, 6, 5, 4), "tf.Tensor"), ((7, 3, 8), "NumPy"),
               ((1, 4, 9, 5), "NumPy"), ((5, 5, 6), "tf.Tensor")]
@@ -140,14 +142,18 @@ def _style_mistakes(f: np.ndarray, a: np.ndarray):
 
 # ---------------------------------------------------------- all layers ---
 
-def _looks_multi_layer(fn: Callable) -> bool:
-    """Guess from the parameter names whether fn takes dicts of layers."""
+def _takes_dicts(fn: Callable) -> bool:
+    """Whether ``fn`` returns one finite number for dicts of layers (a quiet
+    trial call; a one-layer loss fails on dicts)."""
+    rng = np.random.default_rng(11)
+    feats = {k: _relu_features(rng, (1, 4, 4, 3)) for k in ("a", "b")}
+    targets = {k: _gram_np(v)[0].astype(np.float32) for k, v in feats.items()}
     try:
-        names = list(inspect.signature(fn).parameters)
-    except (TypeError, ValueError):
+        out = fn(feats, targets)
+        value = np.asarray(out.numpy() if hasattr(out, "numpy") else out)
+    except Exception:               # noqa: BLE001 - any failure: not a dict loss
         return False
-    return any(k in name for name in names[:2]
-               for k in ("by_layer", "layers", "dict", "targets"))
+    return value.shape == () and np.isrealobj(value) and bool(np.isfinite(value))
 
 
 def _check_multi_layer_style(fn: Callable) -> bool:
@@ -160,7 +166,10 @@ def _check_multi_layer_style(fn: Callable) -> bool:
     feats = {k: _relu_features(rng, s) for k, s in layers.items()}
     targets = {k: _gram_np(_relu_features(rng, s))[0].astype(np.float32)
                for k, s in layers.items()}
-    weights = {"conv1_1": 0.5, "conv2_1": 0.3, "conv3_1": 0.2}
+    # The features also hold a content layer, as the extractor's do; weights
+    # that do not sum to 1, as the paper's balanced ones.
+    feats["conv4_2"] = _relu_features(rng, (1, 2, 2, 9))
+    weights = {"conv1_1": 2.0, "conv2_1": 0.5, "conv3_1": 1.0}
     with_weights = _accepts(fn, 3)
     try:
         runs = [("NumPy", None)] + [("tf.Tensor", None)] + \
@@ -175,7 +184,10 @@ def _check_multi_layer_style(fn: Callable) -> bool:
             case = _Case((feats["conv1_1"],), kind,
                          label=f"{kind} dicts of 3 layers"
                          + (" with layer_weights" if w else ""))
-            got = chk.value(chk.call(case, *args), case)
+            got = chk.value(chk.invoke(
+                args, f"calling {chk.name} on {case.describe()}",
+                lambda err, case=case: _multi_layer_exception_hint(chk, err, case)),
+                case)
             per_layer = {k: float(_style_layer_np(feats[k], targets[k]))
                          for k in layers}
             use = w or {k: 1.0 / len(layers) for k in layers}
@@ -188,14 +200,68 @@ def _check_multi_layer_style(fn: Callable) -> bool:
                     return ("you added the layers with weight 1; eq. 5 with "
                             "the default w_l = 1/L averages them "
                             f"(L = {len(layers)} here).")
+                if w is not None:
+                    total = sum(w.values())
+                    renormalised = sum(w[k] / total * per_layer[k] for k in layers)
+                    if abs(g / renormalised - 1) < 1e-3:
+                        return ("you divided the weights by their sum; eq. 5 uses "
+                                "w_l as given (they need not add up to 1).")
                 return ("check each layer with check_style_loss on your "
                         "one-layer function first, then the weighted sum "
-                        "sum_l w_l E_l.")
+                        "sum_l w_l E_l over the layers of targets_by_layer.")
             chk.compare(got, want, case, diagnose)
+        _check_multi_layer_gradients(chk, feats, targets, layers)
     except _Mismatch:
         return False
     return chk.success(f"{chk.name} computes sum_l w_l E_l like "
                        "style_lib.losses.style_loss.")
+
+
+def _multi_layer_exception_hint(chk: _Checker, err: Exception, case: _Case) -> str:
+    """The hint for an exception: a KeyError on a layer the style does not use."""
+    if isinstance(err, KeyError) and "conv4_2" in str(err):
+        return ("loop over the layers of targets_by_layer: the features can hold "
+                "more layers than the style uses (here conv4_2, a content layer).")
+    return chk.exception_hint(err, case)
+
+
+def _check_multi_layer_gradients(chk: _Checker, feats, targets, layers) -> None:
+    """Every style layer's features must get the library's gradient, the
+    content layer none: a float() or stop_gradient would starve the optimiser."""
+    tensors = {k: tf.constant(v) for k, v in feats.items()}
+    with tf.GradientTape(persistent=True) as tape:
+        for t in tensors.values():
+            tape.watch(t)
+        got = chk.invoke((tensors, {k: tf.constant(v) for k, v in targets.items()}),
+                         "calling it under tf.GradientTape",
+                         "it must accept tf.Tensors and use TensorFlow operations.")
+        if not tf.is_tensor(got):
+            raise chk.fail("it returned a Python number, so no gradient flows "
+                           "to the features.",
+                           "keep the result a tensor: no float() or .numpy() "
+                           "inside the loss.")
+        want = losses.style_loss({k: tensors[k] for k in layers},
+                                 {k: tf.constant(v) for k, v in targets.items()})
+    for name in layers:
+        g = tape.gradient(got, tensors[name])
+        if g is None:
+            raise chk.fail(f"no gradient reaches the features of {name}.",
+                           "a float(), .numpy() or tf.stop_gradient on that "
+                           "layer's loss cuts the tape; the optimiser would "
+                           "get no direction from it.")
+        ref = tape.gradient(want, tensors[name])
+        if not np.allclose(g.numpy(), ref.numpy(), rtol=1e-3, atol=1e-6):
+            raise chk.fail(f"the gradient for {name} differs from the library's.",
+                           "the value is right but the gradient is not: is "
+                           "part of the loss computed outside TensorFlow?")
+    extra = tape.gradient(got, tensors["conv4_2"])
+    if extra is not None and np.any(extra.numpy()):
+        raise chk.fail("the content layer conv4_2 (in features_by_layer, not in "
+                       "targets_by_layer) changed the loss.",
+                       "loop over the layers of targets_by_layer: the features "
+                       "can hold more layers than the style uses.")
+    del tape
+    chk.ok("gradients reach every style layer, as the library's do")
 
 
 def _accepts(fn: Callable, n: int) -> bool:
