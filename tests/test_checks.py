@@ -539,3 +539,24 @@ def test_right_losses_pass_whatever_their_parameter_names(fn, capsys):
 def test_complex_outputs_are_refused(capsys):
     assert checks.check_gram_matrix(gram_complex) is False
     assert "returned complex numbers" in capsys.readouterr().out
+
+
+def test_an_endless_student_function_is_stopped(monkeypatch, capsys):
+    from style_lib.checks import engine
+    monkeypatch.setattr(engine, "TIME_LIMIT", 0.5)
+
+    def endless(x):
+        while True:
+            pass
+    assert checks.check_gram_matrix(endless) is False
+    out = capsys.readouterr().out
+    assert "did not finish within 0.5 s" in out and "loop that never ends" in out
+
+
+def test_an_error_names_the_students_line(capsys):
+    def broken_gram(x):
+        f = tf.reshape(x, (-1, x.shape[-1]))
+        return tf.matmul(f, f) / 3          # (M, N) @ (M, N): shapes clash
+    assert checks.check_gram_matrix(broken_gram) is False
+    out = capsys.readouterr().out
+    assert "of broken_gram: return tf.matmul(f, f) / 3" in out, out

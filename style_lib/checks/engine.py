@@ -41,8 +41,11 @@ modules of :mod:`style_lib.checks` import it, never the other way round.
 from __future__ import annotations
 
 import reprlib
+import signal
 import textwrap
+import threading
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,9 +110,21 @@ class _Checker:
 
     def invoke(self, args: tuple, described: str,
                hint: str | Callable[[Exception], str]) -> Any:
-        """Call ``fn(*args)``; on an exception print a hint, raise _Mismatch."""
+        """Call ``fn(*args)``; on an exception print a hint, raise _Mismatch.
+
+        A call that takes longer than :data:`TIME_LIMIT` seconds is stopped
+        (in the main thread, where a notebook runs it), so an endless loop
+        does not hang the checker.
+        """
         try:
-            return self.fn(*args)
+            with _time_limit(TIME_LIMIT):
+                return self.fn(*args)
+        except _TooSlow:
+            raise self.fail(f"{described} did not finish within {TIME_LIMIT:g} s.",
+                            "look for a loop that never ends (a while loop "
+                            "whose condition never changes), or a loop over "
+                            "every pixel in Python: use whole-tensor "
+                            "operations.") from None
         except NotImplementedError:
             raise self.fail(f"{self.name} is not implemented yet.",
                             "replace `raise NotImplementedError` with your "
@@ -117,7 +132,8 @@ class _Checker:
                             ) from None
         except Exception as err:  # noqa: BLE001 - any student error is reported
             raise self.fail(
-                f"{described} raised {type(err).__name__}: {_short(err)}",
+                f"{described} raised {type(err).__name__}: {_short(err)}"
+                + _student_line(err),
                 hint(err) if callable(hint) else hint) from None
 
     def exception_hint(self, err: Exception, case: _Case) -> str:
@@ -148,7 +164,8 @@ class _Checker:
             return ("you unpacked x.shape into the wrong number of names; "
                     "inputs may be (H, W, C) or (1, H, W, C): use "
                     "x.shape[-1] for C instead of unpacking.")
-        return "read the error message above; it names the line that failed."
+        return ("read the error message above: it names the line of your "
+                "function that failed.")
 
     def run(self, *arrays: np.ndarray, kind: str = "tf.Tensor") -> np.ndarray:
         """Call fn on ``arrays`` (as ``kind``) and return its value as NumPy."""
@@ -315,6 +332,47 @@ class _Case:
 
 class _Mismatch(Exception):
     """Internal: a check failed; the message and hint are already printed."""
+
+
+class _TooSlow(Exception):
+    """Internal: the student's function ran past :data:`TIME_LIMIT`."""
+
+
+#: Seconds one call of a student's function may take before it is stopped.
+TIME_LIMIT = 30.0
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """Raise :class:`_TooSlow` inside the block after ``seconds`` (main thread
+    on Unix only; elsewhere no limit)."""
+    if not hasattr(signal, "setitimer") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _student_line(err: Exception) -> str:
+    """`` (line N: code)`` of the deepest frame outside style_lib, or ''."""
+    import traceback
+    frames = [f for f in traceback.extract_tb(err.__traceback__)
+              if "style_lib" not in f.filename.replace("\\", "/").split("/")[-3:-1]
+              and "site-packages" not in f.filename and f.line]
+    if not frames:
+        return ""
+    last = frames[-1]
+    return f" (at line {last.lineno} of {last.name}: {last.line.strip()})"
 
 
 # ------------------------------------------- inputs and NumPy references ---
