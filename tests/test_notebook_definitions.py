@@ -412,3 +412,15 @@ def test_07_brush_size_solution_runs():
     ns = _namespace_with(NB07, solutions_from_notebook(NB07)[3].code, [], values)
     assert sorted(ns["by_scale"]) == [0.5, 1.0, 2.0]
     plt.close("all")
+
+
+def test_07_colour_check_tells_the_result_from_its_inputs(capsys):
+    """Exercise 1's check must reject the stylised image returned unchanged (it
+    passed when the test image differed from the content only in grey level)."""
+    from style_lib import color
+    check = definitions_from_notebook(NB07, ["check_combine"])["check_combine"]
+    assert check(color.combine_luminance) is True
+    assert check(lambda stylised, content: stylised) is False
+    assert "the stylised image unchanged" in capsys.readouterr().out
+    assert check(lambda stylised, content: content) is False
+    assert check(lambda stylised, content: stylised[..., :2]) is False
