@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import settings
-from .errors import OneLineParser, SettingsError, StyleLibError
+from .errors import OneLineParser, StyleLibError
 
 
 def _positive_int(text: str) -> int:
@@ -134,14 +134,7 @@ def _add_beyond_options(p: argparse.ArgumentParser) -> None:
                    "size); --steps is the first stage's, later stages get half")
 
 
-def _check_scale(value: float) -> float:
-    if not 0 < value < float("inf"):
-        raise SettingsError(f"the scale must be a number > 0 (1 = the picture's "
-                            f"size), got {value:g}")
-    return value
-
-
-_scale = _checked(float, _check_scale, "a number")
+_scale = _checked(float, lambda v: settings.check_scale("the scale", v), "a number")
 
 
 def _check_combinations(parser: argparse.ArgumentParser, args) -> None:

@@ -42,8 +42,8 @@ from .optimizers import OPTIONS, minimize
 from .settings import DEFAULT_CONTENT_LAYERS, DEFAULT_CONTENT_WEIGHT, \
     DEFAULT_OPTIMIZER, DEFAULT_SIZE, DEFAULT_STEPS, DEFAULT_STYLE_LAYERS, \
     DEFAULT_TV_WEIGHT, MAX_SIZE, MIN_SIZE, check_layers, \
-    check_optimizer, check_seed, check_sides, check_size, check_steps, check_weight, \
-    default_style_weight
+    MAX_WEIGHT, check_optimizer, check_scale, check_seed, check_sides, check_size, \
+    check_steps, check_weight, default_style_weight
 from .vgg import FeatureExtractor, layer_info
 
 __all__ = ["Progress", "StyleResult", "Stylizer", "clear_cache", "get_stylizer",
@@ -174,8 +174,7 @@ class Stylizer:
                                 f"{len(styles)} styles; give one per style.")
         out = []
         for image, scale in zip(styles, scales):
-            if check_weight("style_scale", scale) == 0:
-                raise SettingsError("style_scale must be > 0.")
+            scale = check_scale("style_scale", scale)
             side = max(MIN_SIZE, round(self.size * scale))
             if side > MAX_SIZE:
                 raise SettingsError(
@@ -358,11 +357,12 @@ def _check_start(total: float, terms: LossTerms, weights: Mapping[str, Any]) -> 
         return
     weighted = {name: weights[f"{name}_weight"] * float(getattr(terms, name))
                 for name in ("content", "style", "tv")}
-    name = max(weighted, key=lambda k: abs(weighted[k]) if math.isfinite(
-        weighted[k]) and weighted[k] < 3e38 else math.inf) + "_weight"
+    name = max(weighted, key=lambda k: abs(weighted[k]) if abs(weighted[k])
+               <= MAX_WEIGHT else math.inf) + "_weight"
     raise SettingsError(
         f"the loss is {total} at the start: {name}={weights[name]:g} is too large for "
-        f"32-bit floats (at most about 3e38). Fix: use a smaller {name}, e.g. 1e-3 ... 1e6.")
+        f"32-bit floats (at most about {MAX_WEIGHT:.0e}). Fix: use a smaller {name}, "
+        f"e.g. 1e-3 ... 1e6.")
 
 
 def _progress_bar(steps: int, progress: bool | None):

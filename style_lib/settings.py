@@ -69,6 +69,19 @@ def check_weight(name: str, value: float) -> float:
     return value
 
 
+def check_scale(name: str, value: float) -> float:
+    """Return ``value`` as float if it is a finite number > 0 (a size relative
+    to the picture's, 1 = the same size), else raise."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} must be a number, not {value!r}.") from None
+    if not 0 < value < math.inf:
+        raise SettingsError(f"{name} must be a number > 0 (1 = the picture's size), "
+                            f"got {value:g}.")
+    return value
+
+
 def check_optimizer(name: str) -> str:
     """Return ``name`` if it is one of :data:`OPTIMIZERS`, else raise."""
     if name not in OPTIMIZERS:
@@ -141,7 +154,7 @@ def check_layers(layers: Sequence[str] | str, what: str, *,
 __all__ = ["DEFAULT_CONTENT_LAYERS", "DEFAULT_CONTENT_WEIGHT", "DEFAULT_OPTIMIZER",
            "DEFAULT_SIZE", "DEFAULT_STEPS", "DEFAULT_STYLE_LAYERS",
            "DEFAULT_STYLE_WEIGHT", "DEFAULT_TV_WEIGHT", "MAX_SIZE", "MIN_SIZE",
-           "OPTIMIZERS", "REFERENCE_PIXELS", "check_layers",
+           "OPTIMIZERS", "REFERENCE_PIXELS", "check_layers", "check_scale",
            "check_optimizer", "check_seed", "check_sides", "check_size", "check_steps",
            "check_weight",
            "default_style_weight"]
