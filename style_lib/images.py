@@ -141,15 +141,15 @@ def _resize_longest(img: Image.Image, max_size: int) -> Image.Image:
     return img.resize(new, Image.Resampling.LANCZOS)
 
 
-def _check_input_file(p: Path) -> None:
-    """Raise ImageError unless ``p`` is a regular file (never opens it: opening
-    a named pipe would wait forever for a writer)."""
-    if "://" in str(p) or str(p).startswith(("http:/", "https:/")):
+def _check_input_file(p: Path) -> os.stat_result:
+    """Return ``p``'s stat if it is a regular file, else raise ImageError (never
+    opens it: opening a named pipe would wait forever for a writer)."""
+    if str(p).startswith(("http:/", "https:/")):   # Path has made "//" into "/"
         raise ImageError(
             f"{p} looks like a web address; style_lib does not download images. "
             f"Fix: save the image, then pass the file's path.")
     try:
-        mode = p.stat().st_mode
+        st = p.stat()
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise ImageError(
@@ -165,6 +165,7 @@ def _check_input_file(p: Path) -> None:
         raise ImageError(
             f"Image file not found: {p}{dangling} (working directory: {Path.cwd()}). "
             f"Check the spelling and folder, or use an absolute path.") from None
+    mode = st.st_mode
     if stat.S_ISDIR(mode):
         raise ImageError(f"{p} is a folder, not an image file; pass the path of an image inside it.")
     if not stat.S_ISREG(mode):
@@ -173,6 +174,7 @@ def _check_input_file(p: Path) -> None:
             "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
         raise ImageError(f"{p} is {kind}, not an image file; save the image to a "
                          f"file and pass that file's path.")
+    return st
 
 
 def load_image(path: PathLike, max_size: int | None = None) -> np.ndarray:
@@ -195,8 +197,7 @@ def load_image(path: PathLike, max_size: int | None = None) -> np.ndarray:
             f"pass the path of an image file."
         ) from None
 
-    _check_input_file(p)
-    if p.stat().st_size == 0:
+    if _check_input_file(p).st_size == 0:
         raise ImageError(
             f"{p} is empty (0 bytes), probably an interrupted download or copy; "
             f"download or copy it again."
@@ -392,14 +393,15 @@ def _check_output_path(out: Path, inputs: Iterable[PathLike], overwrite: bool) -
     return out
 
 
-def _check_saved_range(image: Any) -> None:
-    """Refuse float pixels that are not 0..255 (e.g. an image in 0..1 would be
-    saved black without a word)."""
+def _saved_pixels(image: Any) -> np.ndarray:
+    """``image`` as a NumPy array, refused if its float pixels are not 0..255
+    (e.g. an image in 0..1 would be saved black without a word)."""
     if hasattr(image, "numpy") and callable(image.numpy):
         image = image.numpy()
     arr = np.asarray(image)
     if np.issubdtype(arr.dtype, np.floating) and arr.size and np.isfinite(arr).all():
         check_pixel_range(float(arr.min()), float(arr.max()))
+    return arr
 
 
 def save_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = (),
@@ -414,9 +416,8 @@ def save_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = (),
     """
     out = check_output_path(path, inputs=inputs, overwrite=overwrite)
     fmt = SAVE_FORMATS[out.suffix.lower()]
-    _check_saved_range(image)
     parent = out.parent if str(out.parent) else Path(".")
-    pil = Image.fromarray(to_uint8(image))
+    pil = Image.fromarray(to_uint8(_saved_pixels(image)))
     tmp = parent / f".{out.name}.{secrets.token_hex(4)}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
