@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Jupyter refuses to run as root unless told; containers often are root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup weights images lab test demo gallery bench clean strip
+.PHONY: setup weights images lab test demo gallery ratio-grid figures bench clean strip
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
@@ -46,6 +46,11 @@ gallery: images        ## the paper's Figure 3 at 512 px -> images/gallery/ (21 
 	    STYLE_LIB_QUICK=0 $(PY) -m style_lib tubingen $$p --size 512 --overwrite \
 	        -o images/gallery/tubingen-$$p.jpg || exit 1; \
 	done
+
+ratio-grid: images     ## the paper's Figure 4 (8 runs at 256 px) -> images/ratio_grid/ (10 min on 2 cores)
+	STYLE_LIB_QUICK=0 $(PY) -m style_lib.figures ratio-grid --overwrite
+
+figures: gallery ratio-grid  ## every precomputed figure of notebook 06
 
 bench: images          ## speed and memory figures -> benchmarks/RESULTS.md
 	$(PY) -m benchmarks

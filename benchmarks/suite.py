@@ -24,7 +24,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT, STYLE = "tubingen", "starry_night"
-# The Hvass-Labs TensorFlow tutorial #15 recipe (shown in notebook 05):
+# The Hvass-Labs TensorFlow tutorial #15 recipe (shown in notebooks 05 and 06):
 # normalised gradient steps from noise.
 HVASS = dict(content_layers=("conv3_1",), content_weight=1.5, style_weight=10.0,
             tv_weight=0.0, step_size=10.0, steps=120, init="noise")

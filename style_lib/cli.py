@@ -3,7 +3,7 @@
 CONTENT and STYLE are image files or demo names (``tubingen``,
 ``starry_night``, ...). Bad input prints one line and exits with code 2.
 
-Beyond the basics (notebook 07): several styles (``--style-blend-weights``,
+Beyond the basics (notebook 08): several styles (``--style-blend-weights``,
 ``--style-scale``), ``--preserve-color``, ``--mask`` (one per style) and
 large prints (``--coarse-to-fine`` or ``--sizes``). Options taking several
 values go after the positional arguments.
@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_beyond_options(p: argparse.ArgumentParser) -> None:
-    """Options of notebook 07: colour, several styles, masks, large prints."""
+    """Options of notebook 08 and appendix A2: colour, several styles, masks, large prints."""
     g = p.add_argument_group(
         "beyond the basics",
         "colour preservation, several styles, regions and large prints "

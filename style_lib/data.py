@@ -40,8 +40,6 @@ from .images import check_pixel_range, load_image, resize_image
 
 __all__ = [
     "as_image",
-    "GALLERY",
-    "gallery_path",
     "ImageCredit",
     "UnknownImageError",
     "NAMES",
@@ -508,27 +506,6 @@ def _cache_problem(name: str, p: Path) -> str | None:
         return (f"it is {got[1]}x{got[0]} px, but {want[1]}x{want[0]} px were "
                 f"downloaded: it was replaced by another picture")
     return None
-
-
-#: The paintings of the gallery (``make gallery``), in the order of its figure.
-GALLERY = ("shipwreck", "starry_night", "the_scream", "composition_vii", "great_wave",
-           "woman_with_hat")
-
-
-def gallery_path(painting: str) -> Path:
-    """The committed gallery picture: Tübingen painted after ``painting`` at 512 px.
-
-    Made by ``make gallery`` (``python -m style_lib tubingen PAINTING --size
-    512``); credit it as ``images/CREDITS.md`` says.
-    """
-    if painting not in GALLERY:
-        raise UnknownImageError(f"{painting!r} is not in the gallery; it holds "
-                                f"{', '.join(GALLERY)}.")
-    path = _REPO_IMAGES / "gallery" / f"tubingen-{painting}.jpg"
-    if not path.is_file():
-        raise ImageError(f"The gallery picture {path} is missing; restore it with "
-                         f"`git checkout -- images/` or make it with `make gallery`.")
-    return path
 
 
 def as_image(image: Any, size: int | None = None) -> np.ndarray:

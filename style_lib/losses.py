@@ -111,7 +111,7 @@ def style_loss(features_by_layer: Mapping[str, tf.Tensor],
 
 
 def total_variation_loss(image: tf.Tensor) -> tf.Tensor:
-    """Return the sum of squared differences of neighbouring pixels, a scalar (notebook 5).
+    """Return the sum of squared differences of neighbouring pixels, a scalar (notebook 6).
 
     ``sum((x[i+1, j] - x[i, j])**2) + sum((x[i, j+1] - x[i, j])**2)`` over
     all channels. Args: image ``(H, W, 3)`` or ``(B, H, W, 3)`` (summed

@@ -420,7 +420,7 @@ def channel_histograms(images: Mapping[str, Any], *,
     return fig
 
 
-# ------------------------------------------- beyond the basics (nb 07) ---
+# ------------------------------------------- beyond the basics (nb 08) ---
 
 #: Tints of :func:`mask_overlay`, in order: blue, orange, green, magenta.
 MASK_COLOURS = ((0, 160, 255), (255, 80, 0), (80, 220, 80), (220, 0, 220))

@@ -1,6 +1,6 @@
 """The engine of the slider app, with no UI: runs, debouncing, convergence.
 
-:class:`StyleRunner` holds the settings of notebook 06's app (photo,
+:class:`StyleRunner` holds the settings of notebook 07's app (photo,
 painting, size, step budget, and α, β, γ, ``w_l`` of
 ``J(x) = α L_content + β L_style + γ L_tv``) and re-optimises the picture in
 a background thread: :meth:`~StyleRunner.update` cancels the run in

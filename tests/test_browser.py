@@ -1,7 +1,7 @@
-"""Notebook 06 in a real browser: JupyterLab + headless Chromium (Playwright).
+"""Notebook 07 in a real browser: JupyterLab + headless Chromium (Playwright).
 
 Starts JupyterLab on 127.0.0.1 in a temporary folder holding a copy of
-notebook 06, opens it in Debian's Chromium (/usr/bin/chromium; Playwright's
+notebook 07, opens it in Debian's Chromium (/usr/bin/chromium; Playwright's
 own browser download is never used), runs all cells from the Run menu, waits
 for the app's preview, presses ArrowRight on the style-weight slider and
 checks that the preview <img> changes. A screenshot goes to ``tmp_path`` and
@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOK = REPO / "notebooks" / "06_interactive_weights.ipynb"
+NOTEBOOK = REPO / "notebooks" / "07_interactive_weights.ipynb"
 CHROMIUM = Path(os.environ.get("STYLE_LIB_CHROMIUM", "/usr/bin/chromium"))
 OUTPUT = REPO / "test-output" / "browser"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -170,7 +170,7 @@ def test_slider_changes_the_preview_in_jupyterlab(tmp_path: Path, mirror_dir: Pa
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
     lab = _Lab(root, tmp_path / "home", mirror_dir)
-    shot = tmp_path / "notebook06_app.png"
+    shot = tmp_path / "notebook07_app.png"
     try:
         lab.wait_ready(SERVER_START_S)
         with sync_api.sync_playwright() as playwright:

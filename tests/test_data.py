@@ -398,17 +398,3 @@ def test_connection_refused(cache, monkeypatch):
     monkeypatch.setattr(data, "UPLOAD_BASE", "http://127.0.0.1:9")  # discard port: nothing listens
     with pytest.raises(DownloadError, match=r"Could not download the_scream from http://127\.0\.0\.1:9/.*Refused"):
         data.path("the_scream")
-
-
-def test_the_gallery_is_committed_credited_and_named():
-    from PIL import Image as PILImage
-    credits = (REPO_IMAGES / "CREDITS.md").read_text(encoding="utf-8")
-    assert "## The gallery" in credits and "CC BY 3.0" in credits
-    for name in data.GALLERY:
-        assert name in data.NAMES and name in credits
-        with PILImage.open(data.gallery_path(name)) as img:
-            assert img.size == (512, 384)
-    assert sorted(p.name for p in (REPO_IMAGES / "gallery").iterdir()) == sorted(
-        f"tubingen-{name}.jpg" for name in data.GALLERY)
-    with pytest.raises(data.UnknownImageError, match="not in the gallery"):
-        data.gallery_path("the_kiss")

@@ -151,7 +151,7 @@ def _features(shape, seed=0):
 # ---------------------------------------------------- notebooks 01-03 ---
 
 # notebook -> (exercises with a checker, exercises in all); notebook 02's
-# total-variation exercise moved to notebook 05, where TV is taught, and its
+# total-variation exercise moved to notebook 06, where TV is taught, and its
 # one-line content loss became eq. 2 through the ReLU (check_content_gradient).
 SOLUTION_COUNTS = {"01_vgg16_features.ipynb": (3, 3),
                    "02_content_loss.ipynb": (1, 2),
@@ -235,18 +235,20 @@ def test_helpers_report_missing_definitions():
 # ---------------------------------------------------- notebooks 04-05 ---
 
 NB04, NB05 = "04_style_loss.ipynb", "05_gradient_descent_loop.ipynb"
+NB06 = "06_the_papers_settings.ipynb"
 
 
-def test_04_05_solution_counts():
-    """04: three exercises, two with checkers; 05: three, one with a checker."""
-    for nb, checked in [(NB04, 2), (NB05, 1)]:
+def test_04_05_06_solution_counts():
+    """04: three exercises, two with checkers; 05: two (momentum, Adam), no
+    checker; 06: two, total variation with a checker."""
+    for nb, total, checked in [(NB04, 3, 2), (NB05, 2, 0), (NB06, 2, 1)]:
         solutions = solutions_from_notebook(nb)
-        assert len(solutions) == 3, nb
+        assert len(solutions) == total, nb
         assert len([s for s in solutions if s.check]) == checked, nb
 
 
-@pytest.mark.parametrize("notebook, index", [(NB04, 0), (NB04, 1), (NB05, 0)])
-def test_04_05_solutions_pass_their_checkers(notebook, index, capsys):
+@pytest.mark.parametrize("notebook, index", [(NB04, 0), (NB04, 1), (NB06, 0)])
+def test_04_06_solutions_pass_their_checkers(notebook, index, capsys):
     solution = [s for s in solutions_from_notebook(notebook) if s.check][index]
     assert run_solution(notebook, solution) is True, capsys.readouterr().out
 
@@ -274,10 +276,9 @@ def test_04_style_losses_match_library():
     np.testing.assert_allclose(style_loss(feats, targets, weights), 1.0, rtol=1e-5)
 
 
-def test_05_gd_step_and_total_variation():
-    fns = definitions_from_notebook(NB05, ["gd_step", "total_variation"],
-                                    extra=["STEP_SIZE"])
-    gd_step, total_variation = fns["gd_step"], fns["total_variation"]
+def test_05_gd_step_and_06_total_variation():
+    gd_step = definitions_from_notebook(NB05, ["gd_step"], extra=["STEP_SIZE"])["gd_step"]
+    total_variation = definitions_from_notebook(NB06, ["total_variation"])["total_variation"]
     rng = np.random.default_rng(0)
     x = tf.constant(rng.uniform(0, 255, (1, 6, 7, 3)).astype(np.float32))
     g = tf.constant(rng.standard_normal((1, 6, 7, 3)).astype(np.float32))
@@ -337,9 +338,9 @@ def test_library_style_loss_is_the_notebooks_value_and_gradient():
         np.testing.assert_allclose(results[0][1][key], results[1][1][key], rtol=1e-5)
 
 
-def test_05_tv_exercise_solution_is_the_library_value_and_gradient():
-    solution = [s for s in solutions_from_notebook(NB05) if s.check][0]
-    ns = _namespace_with(NB05, solution.code, [])
+def test_06_tv_exercise_solution_is_the_library_value_and_gradient():
+    solution = [s for s in solutions_from_notebook(NB06) if s.check][0]
+    ns = _namespace_with(NB06, solution.code, [])
     image = np.random.default_rng(4).uniform(0, 255, (1, 5, 6, 3)).astype(np.float32)
     value, grad = _value_and_gradient(ns["my_total_variation"], image)
     want_value, want_grad = _value_and_gradient(losses.total_variation_loss, image)
@@ -347,9 +348,9 @@ def test_05_tv_exercise_solution_is_the_library_value_and_gradient():
     np.testing.assert_allclose(grad, want_grad, rtol=1e-5, atol=1e-3)
 
 
-# ---------------------------------------------------------- notebook 07 ---
+# -------------------------------------------- notebook 08, appendix A2 ---
 
-NB07 = "07_beyond_the_basics.ipynb"
+NB08, NBA2 = "08_beyond_the_basics.ipynb", "A2_large_prints.ipynb"
 
 
 def _namespace_with(path: str, solution_code: str, names: Sequence[str],
@@ -366,10 +367,10 @@ def _namespace_with(path: str, solution_code: str, names: Sequence[str],
     return namespace
 
 
-def test_07_definitions_match_library():
+def test_08_definitions_match_library():
     from style_lib import color, spatial
     fns = definitions_from_notebook(
-        NB07, ["rgb_to_yiq", "match_luminance", "match_histogram_cholesky",
+        NB08, ["rgb_to_yiq", "match_luminance", "match_histogram_cholesky",
                "guided_gram"], extra=["RGB_TO_YIQ"])
     rng = np.random.default_rng(0)
     image = rng.uniform(0, 255, (6, 7, 3)).astype(np.float32)
@@ -389,38 +390,27 @@ def test_07_definitions_match_library():
                                spatial.guided_gram(f, mask), rtol=1e-5)
 
 
-def test_07_solutions_pass_their_checks(capsys):
-    solutions = solutions_from_notebook(NB07)
-    assert len(solutions) == 4
-    assert [s.check for s in solutions].count(None) == 3
-    # 1: YUV luminance combination, checked by the notebook's check_combine
-    ns = _namespace_with(NB07, solutions[0].code, ["check_combine"])
-    ns["check_combine"](ns["my_combine_luminance"])
-    # 2: guided Gram, checked with a mask of ones by check_gram_matrix
-    ns = _namespace_with(NB07, solutions[1].code, ["gram_with_ones"])
-    assert eval(solutions[1].check, ns) is True, capsys.readouterr().out  # noqa: S307
-    # 3: memory: the solution asserts its own answer
-    _namespace_with(NB07, solutions[2].code, [], {"aspect": 4 / 3})
+def test_08_solutions_pass_their_checks(capsys):
+    solutions = solutions_from_notebook(NB08)
+    assert [s.check for s in solutions] == [
+        "checks.check_combine_luminance(my_combine_luminance)",
+        "checks.check_guided_gram(my_guided_gram)", None]
+    for solution in solutions[:2]:
+        assert run_solution(NB08, solution) is True, capsys.readouterr().out
 
 
-def test_07_brush_size_solution_runs():
+def test_A2_memory_solution_answers_its_question():
+    """Appendix A2's exercise: the solution asserts its own ordering of the sizes."""
+    (solution,) = solutions_from_notebook(NBA2)
+    _namespace_with(NBA2, solution.code, [], {"aspect": 4 / 3})
+
+
+def test_08_brush_size_solution_runs():
     import matplotlib.pyplot as plt
     rng = np.random.default_rng(1)
     values = {"photo": rng.uniform(0, 255, (24, 32, 3)).astype(np.float32),
               "starry": rng.uniform(0, 255, (30, 30, 3)).astype(np.float32),
               "SIZE": 32, "STEPS": 1}
-    ns = _namespace_with(NB07, solutions_from_notebook(NB07)[3].code, [], values)
+    ns = _namespace_with(NB08, solutions_from_notebook(NB08)[2].code, [], values)
     assert sorted(ns["by_scale"]) == [0.5, 1.0, 2.0]
     plt.close("all")
-
-
-def test_07_colour_check_tells_the_result_from_its_inputs(capsys):
-    """Exercise 1's check must reject the stylised image returned unchanged (it
-    passed when the test image differed from the content only in grey level)."""
-    from style_lib import color
-    check = definitions_from_notebook(NB07, ["check_combine"])["check_combine"]
-    assert check(color.combine_luminance) is True
-    assert check(lambda stylised, content: stylised) is False
-    assert "the stylised image unchanged" in capsys.readouterr().out
-    assert check(lambda stylised, content: content) is False
-    assert check(lambda stylised, content: stylised[..., :2]) is False

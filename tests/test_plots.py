@@ -190,7 +190,7 @@ def test_gram_heatmap_colours_span_four_decades_on_a_log_scale():
 
 
 def test_mask_overlay_tints_each_region_in_its_own_colour():
-    """The first mask is tinted blue (The Starry Night's sky in notebook 07), the
+    """The first mask is tinted blue (The Starry Night's sky in notebook 08), the
     second orange (The Scream): each region looks like its painting."""
     img = np.full((8, 8, 3), 128.0)
     top = np.zeros((8, 8))

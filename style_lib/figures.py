@@ -1,0 +1,141 @@
+"""The class's precomputed figures: the paper's Figure 3 (gallery) and Figure 4 (ratio grid).
+
+Made live, they would keep a class waiting (six runs of 3 to 4 minutes, eight of
+about a minute and a half, on 2 cores), so they are made once by ``make figures``
+and committed in ``images/``; notebook 06 shows them and says how to make one
+yourself. Credit them as ``images/CREDITS.md`` says.
+
+``python -m style_lib.figures ratio-grid`` remakes the ratio grid (``make
+gallery`` runs the command line once per gallery painting).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from .data import UnknownImageError
+from .errors import ImageError, SettingsError, StyleLibError
+
+__all__ = ["GALLERY", "RATIO_GRID_LAYERS", "RATIO_GRID_RATIOS", "RATIO_GRID_SIZE",
+           "RATIO_GRID_STEPS", "gallery_path", "make_ratio_grid", "ratio_grid_path",
+           "ratio_grid_settings"]
+
+IMAGES = Path(__file__).resolve().parent.parent / "images"
+
+#: The paintings of the gallery (``make gallery``), in the order of its figure.
+GALLERY = ("shipwreck", "starry_night", "the_scream", "composition_vii", "great_wave",
+           "woman_with_hat")
+
+#: The ratio grid: Tübingen after The Starry Night, content matched at each layer
+#: (rows) with each ratio alpha/beta (columns), started from noise as in the paper.
+RATIO_GRID_LAYERS = ("conv2_2", "conv4_2")
+RATIO_GRID_RATIOS = (1e-1, 1e-2, 1e-3, 1e-4)
+RATIO_GRID_SIZE = 256
+RATIO_GRID_STEPS = 200
+RATIO_GRID_PHOTO, RATIO_GRID_PAINTING = "tubingen", "starry_night"
+
+
+def gallery_path(painting: str) -> Path:
+    """The committed gallery picture: Tübingen painted after ``painting`` at 512 px.
+
+    Made by ``make gallery`` (``python -m style_lib tubingen PAINTING --size
+    512``).
+    """
+    if painting not in GALLERY:
+        raise UnknownImageError(f"{painting!r} is not in the gallery; it holds "
+                                f"{', '.join(GALLERY)}.")
+    return _committed(IMAGES / "gallery" / f"tubingen-{painting}.jpg", "make gallery")
+
+
+def ratio_grid_settings(layer: str, ratio: float) -> dict[str, Any]:
+    """The ``stylize`` keyword arguments of one picture of the ratio grid."""
+    if layer not in RATIO_GRID_LAYERS or ratio not in RATIO_GRID_RATIOS:
+        raise SettingsError(f"({layer!r}, {ratio:g}) is not in the ratio grid. Fix: pick a "
+                            f"layer of {RATIO_GRID_LAYERS} and a ratio of {RATIO_GRID_RATIOS}.")
+    return dict(size=RATIO_GRID_SIZE, steps=RATIO_GRID_STEPS, content_layers=[layer],
+                content_weight=1.0, style_weight=1.0 / ratio, init="noise", seed=0)
+
+
+def _grid_name(layer: str, ratio: float) -> str:
+    return f"{RATIO_GRID_PHOTO}-{RATIO_GRID_PAINTING}-{layer}-{ratio:.0e}.png"
+
+
+def ratio_grid_path(layer: str, ratio: float) -> Path:
+    """The committed ratio-grid picture for content at ``layer`` and ``alpha/beta = ratio``."""
+    ratio_grid_settings(layer, ratio)                      # refuses what is not in the grid
+    return _committed(IMAGES / "ratio_grid" / _grid_name(layer, ratio),
+                      "python -m style_lib.figures ratio-grid")
+
+
+def _committed(path: Path, command: str) -> Path:
+    if not path.is_file():
+        raise ImageError(f"The figure {path} is missing; restore it with "
+                         f"`git checkout -- images/` or make it with `{command}`.")
+    return path
+
+
+def make_ratio_grid(out_dir: Path | str = IMAGES / "ratio_grid", *,
+                    steps: int = RATIO_GRID_STEPS, size: int = RATIO_GRID_SIZE,
+                    overwrite: bool = False, quiet: bool = False) -> list[Path]:
+    """Run the eight ratio-grid pictures and save them in ``out_dir``.
+
+    PNG, not JPEG: the notebook measures their style losses, and JPEG's
+    compression noise alone would add more style loss than the last
+    columns differ by.
+
+    ``steps`` and ``size`` default to the committed figure's; smaller values
+    give a quick preview (the tests use them). Returns the written paths.
+    """
+    from .images import check_output_path, save_image
+    from .optimize import stylize
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise ImageError(f"{out_dir} is not a folder. Fix: create it or pass another -o.")
+    cells = [(layer, ratio) for layer in RATIO_GRID_LAYERS for ratio in RATIO_GRID_RATIOS]
+    for layer, ratio in cells:                  # refuse before the first run, not after it
+        check_output_path(out_dir / _grid_name(layer, ratio), overwrite=overwrite)
+    written = []
+    for layer, ratio in cells:
+        settings = {**ratio_grid_settings(layer, ratio), "steps": steps, "size": size}
+        result = stylize(RATIO_GRID_PHOTO, RATIO_GRID_PAINTING, progress=False, **settings)
+        path = save_image(result.image, out_dir / _grid_name(layer, ratio), overwrite=overwrite)
+        written.append(path)
+        if not quiet:
+            print(f"{path}: content {result.history['content'][-1]:.3g}, "
+                  f"style {result.history['style'][-1]:.3g}, "
+                  f"{result.history['seconds'][-1]:.0f} s", flush=True)
+    return written
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m style_lib.figures ratio-grid``: remake a precomputed figure."""
+    from .errors import OneLineParser
+    parser = OneLineParser(prog="python -m style_lib.figures",
+                           description="Remake the ratio grid of notebook 06 (the paper's "
+                                       "Figure 4) in images/ratio_grid/.")
+    parser.add_argument("figure", choices=["ratio-grid"])
+    parser.add_argument("-o", "--output-dir", type=Path, default=IMAGES / "ratio_grid",
+                        help="folder for the pictures (default images/ratio_grid)")
+    parser.add_argument("--steps", type=int, default=RATIO_GRID_STEPS,
+                        help=f"L-BFGS steps per picture (default {RATIO_GRID_STEPS})")
+    parser.add_argument("--size", type=int, default=RATIO_GRID_SIZE,
+                        help=f"longest side in pixels (default {RATIO_GRID_SIZE})")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing pictures")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    args = parser.parse_args(argv)
+    try:
+        make_ratio_grid(args.output_dir, steps=args.steps, size=args.size,
+                        overwrite=args.overwrite, quiet=args.quiet)
+    except StyleLibError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted; the pictures written so far are kept.", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
