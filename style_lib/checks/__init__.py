@@ -22,30 +22,42 @@ The checkers, by notebook and exercise, with the signature each expects:
   ``content_loss(features, target) -> scalar``; exercise 1:
   :func:`check_content_gradient` -- ``content_gradient(z, target) -> dL/dz``
   (eq. 2, through the ReLU)
-* 03, the text and exercises 1-2; 07, exercise 2 (:mod:`.gram`):
+* 03, the text and exercises 1-2 (:mod:`.gram`):
   :func:`check_gram_matrix` -- ``gram_matrix(features) -> (C, C)``
   (``batch=True``: also ``(B, H, W, C) -> (B, C, C)``)
 * 04, exercises 1-2 (:mod:`.style`): :func:`check_style_loss` --
   ``style_layer_loss(features, target_gram)`` (one layer, eq. 4), or
   ``style_loss(features_by_layer, targets_by_layer)`` (dicts, eq. 5 with
   weights ``1/L``), detected automatically
-* 05, exercise 1 (:mod:`.total_variation`): :func:`check_total_variation`
+* 06, exercise 1 (:mod:`.total_variation`): :func:`check_total_variation`
   -- ``total_variation_loss(image) -> scalar``
+* 07, exercises 1-2 (:mod:`.interactive`): :func:`check_style_share` --
+  ``style_share(stylizer, image) -> beta L_style / J``;
+  :func:`check_strength_callback` -- ``on_strength(change)`` sets the
+  app's style-weight slider to ``10 ** (1 + 4 s)``
+* 08, exercise 1 (:mod:`.color`): :func:`check_combine_luminance` --
+  ``combine_luminance(stylised, content) -> RGB``; exercise 2
+  (:mod:`.gram`): :func:`check_guided_gram` -- ``guided_gram(features,
+  mask) -> (C, C)``
 
 How a check runs and how it finds its hints: :mod:`.engine`, the machinery
 they share (and :func:`rel_error`, the measure they print).
 """
 from __future__ import annotations
 
+from .color import check_combine_luminance
 from .content import check_content_gradient, check_content_loss
 from .engine import TOLERANCE, rel_error
-from .gram import check_gram_matrix
+from .gram import check_gram_matrix, check_guided_gram
+from .interactive import check_strength_callback, check_style_share
 from .style import check_style_loss
 from .total_variation import check_total_variation
 from .vgg_features import (check_feature_shape, check_preprocess,
                            check_receptive_field)
 
-__all__ = ["check_gram_matrix", "check_content_loss", "check_content_gradient",
+__all__ = ["check_gram_matrix", "check_guided_gram", "check_combine_luminance",
+           "check_style_share", "check_strength_callback",
+           "check_content_loss", "check_content_gradient",
            "check_style_loss",
            "check_total_variation", "check_preprocess", "check_feature_shape",
            "check_receptive_field", "rel_error", "TOLERANCE"]

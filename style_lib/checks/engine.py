@@ -55,6 +55,9 @@ import tensorflow as tf
 #: Largest relative error that counts as "the same" (float32 arithmetic).
 TOLERANCE = 1e-4
 
+#: The shapes of the Gram matrix's maths, for shape-mismatch hints.
+GRAM_SHAPES = "F is (M, N) = (H*W, C), the Gram F^T F is (N, N)"
+
 
 def rel_error(x: Any, y: Any) -> float:
     """Return ``max|x - y| / max(max|x|, max|y|)``: 0 = identical, 1 = unrelated.
@@ -72,7 +75,8 @@ def rel_error(x: Any, y: Any) -> float:
 class _Checker:
     """Shared machinery: calling, printing, comparing, gradient checks."""
 
-    def __init__(self, fn: Callable, what: str, reference: str):
+    def __init__(self, fn: Callable, what: str, reference: str, *,
+                 shapes: str = ""):
         if not callable(fn):
             raise TypeError(
                 f"pass your function itself, e.g. check_{what}(my_fn) -- got "
@@ -81,6 +85,7 @@ class _Checker:
         self.fn = fn
         self.name = getattr(fn, "__name__", type(fn).__name__)
         self.reference = reference
+        self.shapes = shapes       # the maths' shapes, for the shape-mismatch hint
         self.passed_kinds: set[tuple[str, int]] = set()
         print(f"Checking {self.name} against {reference}:")
 
@@ -131,41 +136,52 @@ class _Checker:
                             "code, run that cell, then run the check again."
                             ) from None
         except Exception as err:  # noqa: BLE001 - any student error is reported
+            line = _student_line(err)
             raise self.fail(
-                f"{described} raised {type(err).__name__}: {_short(err)}"
-                + _student_line(err),
+                f"{described} raised {type(err).__name__}: {_short(err)}{line}",
                 hint(err) if callable(hint) else hint) from None
+
+    def rank_hint(self, case: _Case) -> str | None:
+        """The rank hint, only when no input of this rank has passed and one
+        of the other rank has."""
+        ranks = {r for _, r in self.passed_kinds}
+        if case.rank in ranks or not ranks:
+            return None
+        return (f"it works for {7 - case.rank}-D inputs but not for "
+                f"{case.rank}-D ones. Count axes from the end: the channels "
+                "are axis -1 (x.shape[-1]), the rows axis -3, the columns "
+                "axis -2, so tf.reshape(x, (-1, C)) and x[..., 1:, :, :] "
+                "work for both (H, W, C) and (1, H, W, C).")
 
     def exception_hint(self, err: Exception, case: _Case) -> str:
         text = str(err)
-        other_rank = {(k, r) for k, r in self.passed_kinds if r != case.rank}
-        other_kind = {(k, r) for k, r in self.passed_kinds if k != case.kind}
-        if other_rank:
-            return (f"it works for {7 - case.rank}-D inputs but "
-                    f"not for {case.rank}-D ones. Count axes from the end: "
-                    "the channels are axis -1 (x.shape[-1]), the rows axis -3, "
-                    "so tf.reshape(x, (-1, C)) and x[..., 1:, :, :] work for "
-                    "both (H, W, C) and (1, H, W, C).")
-        if case.kind == "tf.Tensor" and ("numpy" in text or "attribute" in text
-                                         or other_kind):
+        kinds = {k for k, _ in self.passed_kinds}
+        rank = self.rank_hint(case)
+        if rank:
+            return rank
+        if case.kind == "tf.Tensor" and (_numpy_on_tensor(err) or
+                                         (kinds and case.kind not in kinds)):
             return ("it fails on a tf.Tensor. Use TensorFlow functions "
                     "(tf.reshape, tf.transpose, tf.matmul, tf.reduce_sum): "
                     "tensors have no .reshape/.T/.sum, and NumPy code stops "
                     "gradients.")
-        if case.kind == "NumPy" and other_kind:
+        if case.kind == "NumPy" and kinds and case.kind not in kinds:
             return ("it works on tf.Tensors but not on NumPy arrays. Start "
                     "with x = tf.convert_to_tensor(x, tf.float32).")
         if "Incompatible shapes" in text or "Matrix size-incompatible" in text \
                 or "must be equal" in text:
             return ("shapes do not match. Print the shape of every "
-                    "intermediate (e.g. print(F.shape)) and compare with the "
-                    "maths: F is (M, N) = (H*W, C), the Gram F^T F is (N, N).")
+                    "intermediate (e.g. print(x.shape)) and compare with the "
+                    "maths" + (f": {self.shapes}." if self.shapes else "."))
         if "values to unpack" in text:
             return ("you unpacked x.shape into the wrong number of names; "
                     "inputs may be (H, W, C) or (1, H, W, C): use "
                     "x.shape[-1] for C instead of unpacking.")
-        return ("read the error message above: it names the line of your "
-                "function that failed.")
+        if _student_line(err):
+            return ("the line named above failed: print the shapes and "
+                    "types of what it uses, on a tiny input.")
+        return ("the error happened inside a function your code called: "
+                "print the shapes and types of what you pass to it.")
 
     def run(self, *arrays: np.ndarray, kind: str = "tf.Tensor") -> np.ndarray:
         """Call fn on ``arrays`` (as ``kind``) and return its value as NumPy."""
@@ -208,13 +224,7 @@ class _Checker:
             self.ok(f"{case.describe()}: relative error {err:.1e}")
             self.passed_kinds.add((case.kind, case.rank))
             return
-        hint = diagnose(got, want, case)
-        if hint is None and any(r != case.rank for _, r in self.passed_kinds):
-            hint = (f"it works for {7 - case.rank}-D inputs but not for "
-                    f"{case.rank}-D ones. Count axes from the end: channels "
-                    "are axis -1 (x.shape[-1]), rows axis -3, columns axis "
-                    "-2, so tf.reshape(x, (-1, C)) and x[..., 1:, :, :] work "
-                    "for both (H, W, C) and (1, H, W, C).")
+        hint = diagnose(got, want, case) or self.rank_hint(case)
         if hint is None and got.shape == want.shape:
             hint = _factor_hint(got, want)
         shown = f"relative error {err:.2g}" if np.isfinite(err) else \
@@ -426,13 +436,26 @@ def _match_mistakes(got, case: _Case, mistakes) -> str | None:
 
 
 def _factor_hint(got: np.ndarray, want: np.ndarray) -> str | None:
-    """A generic hint when ``got`` is ``want`` times any constant."""
+    """A generic hint when an array ``got`` is ``want`` times one constant.
+
+    Only for results with several entries: any two numbers differ by "a
+    constant", so for a scalar it would say nothing (and mislead).
+    """
     ratio = _scalar_ratio(got, want)
-    if ratio is None:
+    if ratio is None or got.size < 2:
         return None
     return (f"your result is {ratio:.4g} times the expected one everywhere, so "
             "the formula is right up to a constant: check the normalising "
             "factors.")
+
+
+def _numpy_on_tensor(err: Exception) -> bool:
+    """True if ``err`` is NumPy-style code meeting a tf.Tensor (not any TF error
+    whose message happens to print a tensor's ``numpy=`` value)."""
+    text = str(err)
+    return (isinstance(err, AttributeError) and "Tensor" in text) or \
+        "Cannot convert a symbolic" in text or "non-writable" in text or \
+        "does not support item assignment" in text
 
 
 def _scalar_ratio(got: np.ndarray, want: np.ndarray) -> float | None:

@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from .. import losses
-from .engine import (_Case, _Checker, _gram_np, _match_factor,
+from .engine import (GRAM_SHAPES, _Case, _Checker, _gram_np, _match_factor,
                      _match_mistakes, _Mismatch, _relu_features, _sizes)
 
 
@@ -37,7 +37,8 @@ def check_style_loss(fn: Callable, *, multi_layer: bool | None = None) -> bool:
         multi_layer = _takes_dicts(fn)
     if multi_layer:
         return _check_multi_layer_style(fn)
-    chk = _Checker(fn, "style_loss", "style_lib.losses.style_layer_loss")
+    chk = _Checker(fn, "style_loss", "style_lib.losses.style_layer_loss",
+                   shapes=GRAM_SHAPES + "; the target Gram A is (N, N) too")
     print("  (a one-layer style_layer_loss(features, target_gram); for eq. 5 over "
           "dicts of layers call check_style_loss(fn, multi_layer=True))")
     rng = np.random.default_rng(2)
@@ -158,7 +159,8 @@ def _takes_dicts(fn: Callable) -> bool:
 
 def _check_multi_layer_style(fn: Callable) -> bool:
     """Check eq. 5 on dicts of 3 layers: default weights 1/L, and given ones."""
-    chk = _Checker(fn, "style_loss", "style_lib.losses.style_loss")
+    chk = _Checker(fn, "style_loss", "style_lib.losses.style_loss",
+                   shapes=GRAM_SHAPES + " at each layer")
     print("  (a multi-layer style_loss(features_by_layer, targets_by_layer))")
     rng = np.random.default_rng(3)
     layers = {"conv1_1": (1, 8, 6, 3), "conv2_1": (1, 4, 3, 5),

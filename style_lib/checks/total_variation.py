@@ -1,4 +1,4 @@
-"""Checker for the total-variation loss (notebook 05, exercise 1).
+"""Checker for the total-variation loss (notebook 06, exercise 1).
 
 The exercise builds it on ``tf.image.image_gradients``; any formulation must
 give ``sum(dy**2) + sum(dx**2)``, the squared (not the L1) variant.
@@ -20,8 +20,9 @@ def check_total_variation(fn: Callable) -> bool:
     over all channels, for ``(1, H, W, 3)`` and ``(H, W, 3)`` images.
     Returns True if everything agrees.
     """
-    chk = _Checker(fn, "total_variation",
-                   "style_lib.losses.total_variation_loss")
+    chk = _Checker(fn, "total_variation", "style_lib.losses.total_variation_loss",
+                   shapes="the row differences x[..., 1:, :, :] - x[..., :-1, :, :] are "
+                          "(H-1, W, 3), the column differences (H, W-1, 3)")
     rng = np.random.default_rng(4)
     shapes = [((1, 6, 5, 3), "tf.Tensor"), ((7, 4, 3), "NumPy"),
               ((1, 5, 9, 3), "NumPy"), ((6, 6, 3), "tf.Tensor")]
@@ -112,4 +113,23 @@ _TV_MISTAKES = [
      "you included the difference between the last and the first row/column "
      "(tf.roll wraps around). Use slicing: x[..., 1:, :, :] - "
      "x[..., :-1, :, :] and x[..., :, 1:, :] - x[..., :, :-1, :]."),
+    (lambda x: 2 * np.sum(_tv_parts(x)[0] ** 2),
+     "you counted the vertical differences (rows) twice and left out the "
+     "horizontal ones: the second term is x[..., :, 1:, :] - x[..., :, :-1, :]."),
+    (lambda x: 2 * np.sum(_tv_parts(x)[1] ** 2),
+     "you counted the horizontal differences (columns) twice and left out "
+     "the vertical ones: the first term is x[..., 1:, :, :] - x[..., :-1, :, :]."),
+    (lambda x: _skipping(x, -3) + np.sum(_tv_parts(x)[1] ** 2),
+     "your vertical differences skip the first row (an off-by-one crop): "
+     "x[..., 1:, :, :] - x[..., :-1, :, :] pairs every row with the next."),
+    (lambda x: np.sum(_tv_parts(x)[0] ** 2) + _skipping(x, -2),
+     "your horizontal differences skip the first column (an off-by-one "
+     "crop): x[..., :, 1:, :] - x[..., :, :-1, :] pairs every column with "
+     "the next."),
 ]
+
+
+def _skipping(x, axis: int) -> float:
+    """Sum of squared differences along ``axis`` that leave out the first pair."""
+    x = np.moveaxis(np.asarray(x, np.float64), axis, 0)
+    return float(np.sum((x[2:] - x[1:-1]) ** 2))
