@@ -2,7 +2,8 @@
 
 Prints the table, writes it to ``benchmarks/RESULTS.md`` and the same
 figures to ``benchmarks/results.json``. Options: ``--quick`` (tiny sizes,
-for a smoke run; does not overwrite RESULTS.md unless ``--write``).
+for a smoke run; does not overwrite RESULTS.md unless ``--write``);
+``--only quality`` (re-measure section 6 only, keep the other figures).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from .suite import render_markdown, run_all
+from .suite import machine, render_markdown, run_all
 
 HERE = Path(__file__).resolve().parent
 
@@ -23,8 +24,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="tiny sizes and budgets (a smoke run, minutes less)")
     parser.add_argument("--write", action="store_true",
                         help="write RESULTS.md/results.json even with --quick")
+    parser.add_argument("--only", choices=["quality"],
+                        help="re-measure one section, keep the others from results.json")
     args = parser.parse_args(argv)
-    results = run_all(quick=args.quick)
+    if args.only:
+        import time
+        from .quality import run
+        results = json.loads((HERE / "results.json").read_text())
+        started = time.perf_counter()
+        results["finished_picture"] = run(quick=args.quick)
+        results["finished_picture"]["seconds"] = time.perf_counter() - started
+        results["finished_picture"]["date"] = machine()["date"]
+    else:
+        results = run_all(quick=args.quick)
     table = render_markdown(results)
     print(table)
     if not args.quick or args.write:

@@ -8,6 +8,8 @@ one run, so the ratios compare like with like on whatever machine runs it.
 3. Slider latency of the interactive app (``benchmarks/slider_latency.py``).
 4. Peak resident memory of ``stylize`` at 512 and 1024 px (subprocesses).
 5. The test suite's wall time, from the last ``make test`` run.
+6. Time to a finished picture (``benchmarks/quality.py``): quality-versus-
+   seconds curves and the time to goal for every demo painting.
 """
 from __future__ import annotations
 
@@ -195,20 +197,23 @@ def run_all(*, quick: bool = False) -> dict:
     """Run every measurement and return the figures as a JSON-able dict."""
     started = time.perf_counter()
     results: dict = {"machine": machine(), "quick": quick}
-    print("1/5 time to the Hvass-Labs recipe's quality ...", flush=True)
+    print("1/6 time to the Hvass-Labs recipe's quality ...", flush=True)
     results["recipe_quality"] = time_to_recipe_quality(128 if quick else 256,
                                                    quick=quick)
     results["ratio_default_to_recipe"] = results["recipe_quality"]["ratio_default_to_recipe"]
-    print("2/5 cost per step ...", flush=True)
+    print("2/6 cost per step ...", flush=True)
     results["cost_per_step"] = [cost_per_step(s) for s in
                                 ((64, 128) if quick else (256, 512))]
-    print("3/5 slider latency ...", flush=True)
+    print("3/6 slider latency ...", flush=True)
     from .slider_latency import measure
     results["slider"] = measure(64 if quick else 128)
-    print("4/5 peak memory ...", flush=True)
+    print("4/6 peak memory ...", flush=True)
     results["memory"] = [peak_memory(s) for s in
                          ((128, 256) if quick else (512, 1024))]
     results["test_suite"] = last_test_run()
+    print("6/6 time to a finished picture ...", flush=True)
+    from .quality import run
+    results["finished_picture"] = run(quick=quick)
     results["bench_seconds"] = time.perf_counter() - started
     return results
 
@@ -283,4 +288,7 @@ def render_markdown(r: dict) -> str:
     else:
         lines.append("Not measured yet: run `make test` first (it records its wall "
                      "time in test-output/last_test_run.json).")
+    if "finished_picture" in r:
+        from .quality import render
+        lines += [""] + render(r["finished_picture"])
     return "\n".join(lines) + "\n"
