@@ -90,8 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tv-weight", type=_weight, default=settings.DEFAULT_TV_WEIGHT,
                    metavar="C", help="weight of the total-variation smoothing "
                    "(default %(default)g)")
-    p.add_argument("--init", choices=("content", "noise", "style"),
-                   default="content", help="start image (default %(default)s)")
+    p.add_argument("--init", choices=("content", "recoloured", "noise", "style"),
+                   default="content", help="start image (default %(default)s; "
+                   "recoloured: the photo in the painting's colours, about twice as "
+                   "fast to a finished picture)")
     p.add_argument("--weights", default="auto",
                    help="VGG16 weights: auto (default, = imagenet), imagenet, hed (the "
                         "edge-detection exhibit), or an "

@@ -246,6 +246,10 @@ class Stylizer:
             seed = check_seed(seed)
             if init == "content" and self.has_content:
                 return self.content.copy()
+            if init == "recoloured" and self.has_content:
+                # the photo in the painting's colours: about twice as fast to a
+                # finished picture (benchmarks/RESULTS.md, section 6)
+                return color.match_histogram(self.content, self.styles[0])
             if init == "noise":
                 rng = np.random.default_rng(seed)
                 noise = 128.0 + NOISE_STD * rng.standard_normal(self.shape)
@@ -254,7 +258,7 @@ class Stylizer:
                 style = tf.image.resize(self.styles[0], self.shape[:2],
                                         method="bilinear", antialias=True)
                 return np.clip(style.numpy(), 0, 255).astype(np.float32)
-            choices = "'content', " if self.has_content else ""
+            choices = "'content', 'recoloured', " if self.has_content else ""
             raise SettingsError(f"init must be {choices}'noise', 'style' or an "
                                 f"image array, not {init!r}. Fix: leave it out for "
                                 f"the default.")
@@ -274,7 +278,8 @@ class Stylizer:
         Args:
           steps: evaluations of the objective (L-BFGS: function evaluations).
           optimizer: ``"lbfgs"``, ``"adam"`` or ``"gd"``.
-          init: ``"content"``, ``"noise"``, ``"style"`` or ``(H, W, 3)`` array.
+          init: ``"content"``, ``"recoloured"`` (the photo in the first
+            painting's colours), ``"noise"``, ``"style"`` or an ``(H, W, 3)`` array.
           callback: called with a :class:`Progress` after every step; return
             ``True`` to stop early (the best image so far is kept).
           progress: show a progress bar (default: when ``steps >= 20``).
@@ -466,7 +471,8 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
         ``style_weight=None``: :func:`~style_lib.settings.default_style_weight`
         for the output's size (1e3 at 256 x 192 px).
       layer_weights: ``w_l`` per style layer (default ``1/L`` each).
-      init: ``"content"``, ``"noise"``, ``"style"`` or an array.
+      init: ``"content"``, ``"recoloured"`` (the photo recoloured to the
+        painting's colour statistics), ``"noise"``, ``"style"`` or an array.
       callback: called with a :class:`Progress` each step; ``True`` stops.
       weights: VGG16 weights, see :func:`style_lib.vgg.load_vgg16`.
       blend_weights: one weight per style (normalised to sum 1).

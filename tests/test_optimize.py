@@ -224,3 +224,22 @@ def test_a_negative_seed_is_one_clear_error():
         optimize.stylize(np.full((48, 64, 3), 120.0, np.float32),
                          np.full((64, 64, 3), 90.0, np.float32), size=32, steps=1,
                          init="noise", seed=-1, weights="imagenet")
+
+
+def test_recoloured_init_is_the_photo_in_the_paintings_colours():
+    from style_lib import color
+    from style_lib.quality import Judge
+    stylizer = optimize.Stylizer("tubingen", "starry_night", size=64, verbose=False)
+    x0 = stylizer.initial_image("recoloured")
+    mean, _ = color.channel_stats(x0)
+    painting_mean, _ = color.channel_stats(stylizer.styles[0])
+    np.testing.assert_allclose(mean, painting_mean, atol=3.0)      # the painting's palette
+    judge = Judge(stylizer.content, stylizer.styles[0], size=64)
+    assert judge.layout(x0) > 0.9                                   # the photo's scene
+    result = stylizer.run(steps=2, init="recoloured", progress=False)
+    assert result.settings["init"] == "recoloured"
+
+
+def test_a_texture_has_no_photo_to_recolour():
+    with pytest.raises(SettingsError, match="'noise', 'style' or an"):
+        optimize.synthesize_texture("starry_night", size=32, steps=1, init="recoloured")
