@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from .color import luminance
 from .data import as_image
+from .losses import gram_matrix
 from .settings import DEFAULT_STYLE_LAYERS
 from .vgg import FeatureExtractor
 
@@ -71,13 +72,7 @@ class Judge:
 
     def _grams_py(self, image: tf.Tensor) -> list[tf.Tensor]:
         features = self.extractor(image)
-        grams = []
-        for name in self.layers:
-            f = features[name][0]
-            flat = tf.reshape(f, (-1, f.shape[-1]))
-            grams.append(tf.matmul(flat, flat, transpose_a=True)
-                         / tf.cast(tf.shape(flat)[0], tf.float32))
-        return grams
+        return [gram_matrix(features[name]) for name in self.layers]
 
     def distance(self, image) -> float:
         """Mean relative Gram distance of ``image`` ``(H, W, 3)`` to the painting."""
