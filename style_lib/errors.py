@@ -46,3 +46,22 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def run_command(action, interrupted: str) -> int:
+    """Run a command-line ``action()``; return its exit code, never a traceback.
+
+    A :class:`StyleLibError` prints ``error: ...`` (exit 2); Ctrl-C prints
+    ``interrupted`` (exit 130). Serves ``python -m style_lib.vgg_weights`` and
+    ``python -m style_lib.figures``.
+    """
+    import sys
+    try:
+        action()
+    except StyleLibError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(interrupted, file=sys.stderr)
+        return 130
+    return 0

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .data import UnknownImageError
-from .errors import ImageError, SettingsError, StyleLibError
+from .errors import ImageError, SettingsError, run_command
 
 __all__ = ["GALLERY", "RATIO_GRID_LAYERS", "RATIO_GRID_RATIOS", "RATIO_GRID_SIZE",
            "RATIO_GRID_STEPS", "gallery_path", "make_ratio_grid", "ratio_grid_path",
@@ -125,16 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true", help="replace existing pictures")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     args = parser.parse_args(argv)
-    try:
-        make_ratio_grid(args.output_dir, steps=args.steps, size=args.size,
-                        overwrite=args.overwrite, quiet=args.quiet)
-    except StyleLibError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("Interrupted; the pictures written so far are kept.", file=sys.stderr)
-        return 130
-    return 0
+    return run_command(lambda: make_ratio_grid(args.output_dir, steps=args.steps,
+                                               size=args.size, overwrite=args.overwrite,
+                                               quiet=args.quiet),
+                       "Interrupted; the pictures written so far are kept.")
 
 
 if __name__ == "__main__":

