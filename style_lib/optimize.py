@@ -44,7 +44,7 @@ from .settings import DEFAULT_CONTENT_LAYERS, DEFAULT_CONTENT_WEIGHT, \
     DEFAULT_TV_WEIGHT, MAX_SIZE, MIN_SIZE, check_layers, \
     MAX_WEIGHT, check_optimizer, check_scale, check_seed, check_sides, check_size, \
     check_steps, check_weight, default_style_weight
-from .vgg import FeatureExtractor, layer_info
+from .vgg import FeatureExtractor, check_precision, layer_info
 
 __all__ = ["Progress", "StyleResult", "Stylizer", "clear_cache", "get_stylizer",
            "stylize", "synthesize_texture"]
@@ -112,6 +112,9 @@ class Stylizer:
       style_layer_loss: ``(features, gram) -> E_l``; default the eq. 6
         gradient of :mod:`style_lib.gradients` (same values and gradients as
         :func:`style_lib.losses.style_layer_loss`, one product cheaper).
+      precision: what VGG16 computes in: ``"float32"`` (exact), ``"bfloat16"``
+        (about twice as fast where the hardware has it; losses stay float32)
+        or ``"auto"`` (:func:`style_lib.vgg.fast_precision`).
     """
 
     def __init__(self, content, style, *, size: int = DEFAULT_SIZE,
@@ -120,7 +123,7 @@ class Stylizer:
                  weights: str = "auto", pooling: str = "max",
                  style_scale: float | Sequence[float] = 1.0,
                  verbose: bool = True, masks=None, style_masks=None,
-                 style_layer_loss=style_layer_loss_eq6):
+                 style_layer_loss=style_layer_loss_eq6, precision: str = "float32"):
         self.size = check_size(size)
         self.content_layers = check_layers(content_layers, "content_layers",
                                            allow_empty=content is None)
@@ -147,8 +150,9 @@ class Stylizer:
         style_masks = self._load_style_masks(style_masks)
         self.extractor = FeatureExtractor(
             list(dict.fromkeys(self.content_layers + self.style_layers)),
-            weights, pooling=pooling, verbose=verbose)
+            weights, pooling=pooling, precision=precision, verbose=verbose)
         self.weights_source = self.extractor.weights_source
+        self.precision = self.extractor.precision
         self.objective = StyleObjective(
             self.extractor, content_layers=self.content_layers,
             style_layers=self.style_layers,
@@ -327,7 +331,7 @@ class Stylizer:
                     "content_layers": self.content_layers,
                     "style_layers": self.style_layers,
                     "init": init if isinstance(init, str) else "array",
-                    "seed": seed, **self.weights()}
+                    "seed": seed, "precision": self.precision, **self.weights()}
         return StyleResult(image=image, history=history, settings=settings,
                            weights_source=self.weights_source,
                            interrupted=found.interrupted, stopped=found.stopped,
@@ -407,7 +411,8 @@ def get_stylizer(content, style, *, size: int = DEFAULT_SIZE,
                  style_layers: Sequence[str] = DEFAULT_STYLE_LAYERS,
                  weights: str = "auto", pooling: str = "max",
                  style_scale: float | Sequence[float] = 1.0,
-                 verbose: bool = True, masks=None, style_masks=None) -> Stylizer:
+                 verbose: bool = True, masks=None, style_masks=None,
+                 precision: str = "float32") -> Stylizer:
     """Return a cached :class:`Stylizer` for these images and layers.
 
     Arguments as for :class:`Stylizer` (which checks them).
@@ -419,7 +424,7 @@ def get_stylizer(content, style, *, size: int = DEFAULT_SIZE,
            tuple(_digest(s) for s in styles), size,
            tuple(content_layers), tuple(style_layers), str(weights), pooling,
            tuple(style_scale) if isinstance(style_scale, (list, tuple))
-           else style_scale)
+           else style_scale, check_precision(precision))
     if masks is not None or style_masks is not None:
         key += (spatial.masks_key(masks), spatial.masks_key(style_masks))
     if key in _CACHE:
@@ -431,7 +436,8 @@ def get_stylizer(content, style, *, size: int = DEFAULT_SIZE,
                         size=size, content_layers=content_layers,
                         style_layers=style_layers, weights=weights,
                         pooling=pooling, style_scale=style_scale,
-                        verbose=verbose, masks=masks, style_masks=style_masks)
+                        verbose=verbose, masks=masks, style_masks=style_masks,
+                        precision=precision)
     _CACHE[key] = stylizer
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -458,7 +464,8 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
             callback: Callable[[Progress], Any] | None = None,
             progress: bool | None = None, weights: str = "auto",
             pooling: str = "max", preserve_color: str | None = None,
-            masks=None, style_masks=None, **optimizer_options) -> StyleResult:
+            masks=None, style_masks=None, precision: str = "float32",
+            **optimizer_options) -> StyleResult:
     """Return a :class:`StyleResult` whose ``.image`` has the content of
     ``content`` painted in the style of ``style``.
 
@@ -483,6 +490,8 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
         recolours the styles to the content's mean and covariance first.
       masks: one mask per style (spatial control, :mod:`style_lib.spatial`).
       style_masks: optional masks on the style images.
+      precision: ``"float32"``, ``"bfloat16"`` or ``"auto"`` (see
+        :class:`Stylizer`).
       **optimizer_options: see :func:`style_lib.optimizers.minimize`.
     """
     for name, value in (("content_weight", content_weight),
@@ -501,12 +510,13 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
             layer_weights=layer_weights, blend_weights=blend_weights,
             style_scale=style_scale, init=init, seed=seed, callback=callback,
             progress=progress, weights=weights, pooling=pooling, masks=masks,
-            style_masks=style_masks, **optimizer_options)
+            style_masks=style_masks, precision=precision, **optimizer_options)
     stylizer = get_stylizer(content, style, size=size,
                             content_layers=content_layers,
                             style_layers=style_layers, weights=weights,
                             pooling=pooling, style_scale=style_scale,
-                            masks=masks, style_masks=style_masks)
+                            masks=masks, style_masks=style_masks,
+                            precision=precision)
     n = len(stylizer.style_layers)
     stylizer.set_weights(
         content_weight=content_weight,

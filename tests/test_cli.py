@@ -15,7 +15,8 @@ def test_help_lists_the_options(capsys):
     assert done.value.code == 0
     out = capsys.readouterr().out
     for option in ("--size", "--steps", "--optimizer", "--content-weight",
-                   "--style-weight", "--tv-weight", "--weights", "--seed"):
+                   "--style-weight", "--tv-weight", "--weights", "--seed",
+                   "--precision"):
         assert option in out
 
 
@@ -28,6 +29,24 @@ def test_end_to_end_with_demo_names(demo_images, tmp_path, capsys):
     with Image.open(out) as img:
         assert img.size == (48, 36) and img.mode == "RGB"
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("given, expected", [([], "auto"), (["--precision", "float32"],
+                                                             "float32")])
+def test_precision_reaches_the_optimiser(given, expected, demo_images, tmp_path,
+                                         monkeypatch):
+    from style_lib import optimize
+    seen = {}
+    real = optimize.stylize
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(optimize, "stylize", spy)
+    code = cli.main(["tubingen", "starry_night", "-o", str(tmp_path / "r.png"),
+                     "--size", "48", "--steps", "2", "--weights", "imagenet", "-q",
+                     *given])
+    assert code == 0 and seen["precision"] == expected
 
 
 def test_end_to_end_in_a_subprocess_with_files(demo_images, tmp_path):

@@ -252,3 +252,16 @@ def test_the_runner_does_not_need_ipywidgets() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, timeout=120, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_app_computes_in_the_fast_precision_and_refuses_a_bad_one(make_runner,
+                                                                     monkeypatch) -> None:
+    from style_lib import vgg
+    from style_lib.errors import SettingsError
+    runner = make_runner()
+    assert runner.precision == vgg.fast_precision()
+    assert runner.run(wait=True, timeout=TIMEOUT) and runner.last_reason != "error"
+    assert runner.stylizer.precision == runner.precision
+    assert runner.last_result.settings["precision"] == runner.precision
+    with pytest.raises(SettingsError, match="precision"):
+        make_runner(precision="half")

@@ -236,3 +236,32 @@ def test_avg_pooling_option():
     assert isinstance(model.get_layer("block1_pool"), keras.layers.AveragePooling2D)
     with pytest.raises(SettingsError, match="pooling"):
         vgg.load_vgg16("imagenet", pooling="median")
+
+
+def test_bfloat16_features_are_float32_and_close_to_float32():
+    """precision='bfloat16': same layers and weights, ~3 significant digits."""
+    x = np.random.default_rng(4).uniform(0, 255, (1, 32, 48, 3)).astype("float32")
+    exact = vgg.FeatureExtractor(["conv1_1", "conv4_2"], weights="imagenet",
+                                 verbose=False)(x)
+    fast_fe = vgg.FeatureExtractor(["conv1_1", "conv4_2"], weights="imagenet",
+                                   precision="bfloat16", verbose=False)
+    fast = fast_fe(x)
+    assert fast_fe.precision == "bfloat16" and "bfloat16" in repr(fast_fe)
+    for name in ("conv1_1", "conv4_2"):
+        assert fast[name].dtype == "float32"
+        a, b = np.asarray(exact[name]), np.asarray(fast[name])
+        assert not np.array_equal(a, b)          # it did compute in bfloat16
+        assert np.abs(a - b).mean() < 0.02 * np.abs(a).mean()
+    model = vgg.load_vgg16("imagenet", precision="bfloat16", verbose=False)
+    assert model.get_layer("block1_conv1").compute_dtype == "bfloat16"
+    assert model is not vgg.load_vgg16("imagenet", verbose=False)   # cached apart
+
+
+def test_precision_auto_follows_the_hardware(monkeypatch):
+    monkeypatch.setattr(vgg, "_cpu_has_bfloat16", lambda: True)
+    assert vgg.check_precision("auto") == "bfloat16"
+    monkeypatch.setattr(vgg, "_cpu_has_bfloat16", lambda: False)
+    assert vgg.check_precision("auto") == "float32"
+    assert vgg.check_precision("float32") == "float32"
+    with pytest.raises(SettingsError, match="precision must be one of .*Fix"):
+        vgg.check_precision("float16")
