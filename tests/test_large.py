@@ -85,3 +85,26 @@ def test_coarse_to_fine_with_colour_preservation(pair):
     base = data.as_image(content, 64)
     np.testing.assert_allclose(color.rgb_to_yiq(result.image)[..., 1:],
                                color.rgb_to_yiq(base)[..., 1:], atol=2e-3)
+
+
+def test_stylize_in_seconds_is_the_measured_recipe(pair):
+    """Half size first, then full size from its upscale; 4x beta, recoloured start."""
+    from style_lib import recipes, settings
+    content, style = pair
+    result = recipes.stylize_in_seconds(content, style, size=64, steps=3,
+                                        coarse_steps=2, precision="bfloat16",
+                                        weights="imagenet", progress=False)
+    assert [max(r.image.shape[:2]) for r in result.stages] == [32, 64]
+    assert [len(r.history["step"]) for r in result.stages] == [2, 3]
+    first, last = result.stages
+    assert first.settings["init"] == "recoloured" and last.settings["init"] == "array"
+    assert last.settings["precision"] == "bfloat16"
+    h, w = result.image.shape[:2]
+    assert last.settings["style_weight"] == pytest.approx(
+        recipes.STYLE_BOOST * settings.default_style_weight(h, w))
+    single = recipes.stylize_in_seconds(content, style, size=64, steps=2, coarse_steps=0,
+                                        precision="float32", weights="imagenet",
+                                        progress=False)
+    assert len(single.stages) == 1 and single.stages[0].settings["precision"] == "float32"
+    with pytest.raises(SettingsError, match="style_boost"):
+        recipes.stylize_in_seconds(content, style, size=64, style_boost=-1)
