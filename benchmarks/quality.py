@@ -11,6 +11,10 @@ Schedules compared (all L-BFGS unless said):
 * ``recoloured start``: the same, starting from the photo recoloured to the
   painting's colour statistics (``init="recoloured"``, ``color.match_histogram``);
 * ``recoloured start, beta x4``: and four times the style weight;
+* ``... bfloat16``: and VGG16 computing in bfloat16 (``precision="bfloat16"``);
+* ``stylize_in_seconds``: :func:`style_lib.recipes.stylize_in_seconds`, all
+  of that plus a first stage of 20 steps at half the size (its clock
+  includes that stage; only full-size pictures are judged);
 * ``Adam 5``: Adam with learning rate 5 from the photo;
 * the peer, the TensorFlow tutorial's recipe on our network: Adam(0.02,
   beta_1=0.99, epsilon=0.1) on images in [0, 1] from the photo, content at
@@ -29,11 +33,17 @@ SCHEDULES: dict[str, dict] = {
     "default": {},
     "recoloured start": {"init": "recoloured"},
     "recoloured start, beta x4": {"init": "recoloured", "beta": 4.0},
+    "recoloured start, beta x4, bfloat16": {"init": "recoloured", "beta": 4.0,
+                                            "precision": "bfloat16"},
+    "stylize_in_seconds": {"recipe": "in_seconds"},
     "Adam 5": {"optimizer": "adam", "learning_rate": 5.0},
 }
 PEER = "TF tutorial recipe (Adam 0.02 on [0, 1])"
+#: The live app's engine before (float32) and now (its default, "auto").
+APP_PRECISIONS = ("float32", "auto")
 #: The schedules timed at 512 px too (each run there costs 4x as much).
-SCHEDULES_512 = ("default", "recoloured start, beta x4")
+SCHEDULES_512 = ("default", "recoloured start, beta x4",
+                 "recoloured start, beta x4, bfloat16", "stylize_in_seconds")
 
 
 class _Clock:
@@ -73,18 +83,28 @@ def _watch(clock: _Clock, judges: list, cap_s: float, stop_at_goal: bool, every:
 def run_schedule(photo: str, painting: str, size: int, schedule: dict, judges: list, *,
                  cap_s: float, stop_at_goal: bool = True, every: int = 2) -> list[dict]:
     """Run one schedule; return its judged curve."""
-    from style_lib import data, optimize
+    from style_lib import data, optimize, recipes
     from style_lib.settings import default_style_weight
     optimize.clear_cache()
     options = dict(schedule)
     beta = options.pop("beta", None)
+    recipe = options.pop("recipe", None)
     clock = _Clock()
     curve, seen = _watch(clock, judges, cap_s, stop_at_goal, every)
     content = data.load(photo, max_size=size)
+
+    def callback(p) -> bool:                   # judge full-size pictures only
+        if p.image.shape[:2] != content.shape[:2]:
+            return clock.now() > cap_s
+        return seen(p.step, p.image)
+    if recipe == "in_seconds":
+        recipes.stylize_in_seconds(content, painting, size=size, steps=10_000,
+                                   progress=False, callback=callback, **options)
+        return curve
     if beta is not None:
         options["style_weight"] = beta * default_style_weight(*content.shape[:2])
     optimize.stylize(content, painting, size=size, steps=10_000, progress=False,
-                     callback=lambda p: seen(p.step, p.image), **options)
+                     callback=callback, **options)
     return curve
 
 
@@ -128,6 +148,38 @@ def run_peer(photo: str, painting: str, size: int, judges: list, *, cap_s: float
             return curve
 
 
+def run_app(photo: str, painting: str, precision: str, *, cap_s: float) -> dict:
+    """The live app's engine (notebook 07's sliders) from Run to a finished preview.
+
+    :class:`style_lib.runner.StyleRunner` with its defaults (its size, step
+    budget, weights and convergence test) except ``precision``; every
+    preview it emits is judged (``preview_interval=0``: all improved ones).
+    Returns ``{"seconds": time to finished or None, "size", "steps", "reason"}``.
+    """
+    from style_lib import optimize
+    from style_lib.quality import Judge
+    from style_lib.runner import StyleRunner
+    optimize.clear_cache()
+    found: dict = {}
+    runner: StyleRunner | None = None
+
+    def preview(image: np.ndarray) -> None:
+        if "seconds" in found or runner is None or image.shape != runner.content_image.shape:
+            return
+        if clock.judge(judge, image).finished and clock.now() <= cap_s:
+            found["seconds"] = clock.now()
+            runner.stop()
+    runner = StyleRunner(photo, painting, precision=precision, preview_interval=0.0,
+                         on_preview=preview)
+    judge = Judge(photo, painting, size=runner.size)
+    clock = _Clock()
+    runner.run(wait=True, timeout=cap_s * 4)
+    runner.stop()
+    runner.wait(60)
+    return {"seconds": found.get("seconds"), "size": runner.size,
+            "steps": runner.last_steps, "reason": runner.last_reason}
+
+
 def time_to_goal(curve: list[dict]) -> float | None:
     return next((c["seconds"] for c in curve if c["finished"]), None)
 
@@ -161,6 +213,12 @@ def run(*, quick: bool = False) -> dict:
             row[PEER] = time_to_goal(run_peer("tubingen", painting, size, judge, cap_s=cap))
             table.setdefault(str(size), {})[painting] = row
     results["time_to_goal"] = table
+    app: dict = {}
+    for painting in paintings:
+        print(f"   the live app: {painting} ...", flush=True)
+        app[painting] = {p: run_app("tubingen", painting, p, cap_s=cap)
+                         for p in APP_PRECISIONS}
+    results["app"] = app
     results["caps"] = {str(size): 6.0 if quick else {256: 3, 512: 2}[size] * GOAL_SECONDS[size]
                        for size in sizes}
     return results
@@ -210,4 +268,19 @@ def render(r: dict) -> list[str]:
         lines.append("| **worst** | " + " | ".join(
             "not reached" if w is None else f"**{w:.1f}**" for w in worst.values()) + " |")
         lines += ["", f"(not reached: not finished within {r['caps'][size]:g} s.)"]
+    if r.get("app"):
+        from style_lib.vgg import fast_precision
+        first = next(iter(r["app"].values()))
+        size = next(iter(first.values()))["size"]
+        lines += ["", f"### The live app (notebook 07): Run to a finished preview, {size} px",
+                  "", "`StyleRunner` with its defaults (from the photo, its step budget "
+                  "and convergence test; the targets and tracing included), every "
+                  f"improved preview judged. `auto` = {fast_precision()} on this machine.",
+                  "", "| painting | " + " | ".join(f"precision {p}" for p in APP_PRECISIONS)
+                  + " |", "|---|" + "---|" * len(APP_PRECISIONS)]
+        for painting, row in r["app"].items():
+            lines.append(f"| {painting} | " + " | ".join(
+                f"{row[p]['seconds']:.1f}" if row[p]["seconds"] is not None else
+                f"not reached ({row[p]['reason']} after {row[p]['steps']} steps)"
+                for p in APP_PRECISIONS) + " |")
     return lines
