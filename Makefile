@@ -1,4 +1,4 @@
-# Two commands do everything on a fresh machine with Python 3.10+:
+# Two commands do everything on a fresh machine with Python 3.11+:
 #   make lab    set up, fetch the VGG16 weights and demo images, open JupyterLab
 #   make test   set up, fetch the VGG16 weights and demo images, run the whole suite
 PYTHON ?= python3
@@ -11,10 +11,10 @@ PYTEST_ARGS ?=
 # Jupyter refuses to run as root unless told; containers often are root.
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup weights images lab test demo gallery ratio-grid figures bench clean strip
+.PHONY: setup weights images lab test demo gallery ratio-grid figures models bench clean strip
 
 $(STAMP): requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -51,6 +51,12 @@ ratio-grid: images     ## the paper's Figure 4 (8 runs at 256 px) -> images/rati
 	STYLE_LIB_QUICK=0 $(PY) -m style_lib.figures ratio-grid --overwrite
 
 figures: gallery ratio-grid  ## every precomputed figure of notebook 06
+
+FAST_STYLES = starry_night great_wave
+models: images         ## notebook 09's trained networks -> style_lib/fast/models/ (13 min each on 2 cores)
+	for s in $(FAST_STYLES); do \
+	    $(PY) -m style_lib.fast train --style $$s --out style_lib/fast/models/$$s || exit 1; \
+	done
 
 bench: images          ## speed and memory figures -> benchmarks/RESULTS.md
 	$(PY) -m benchmarks

@@ -8,7 +8,9 @@ content + β style + γ TV, for a picture or a batch), ``optimizers`` (gd,
 adam, lbfgs for any function), ``optimize`` (``stylize``: the one call),
 ``settings`` (defaults and the checks of what a user passes), ``color``
 (keep the photo's colours), ``spatial`` (masks, guided Grams), ``large``
-(coarse-to-fine), ``memory`` (how much a run needs), ``plots``, ``checks``
+(coarse-to-fine), ``recipes`` (a finished picture in seconds), ``memory``
+(how much a run needs), ``fast`` (feed-forward networks, notebook 09),
+``training_photos`` (their photos), ``plots``, ``checks``
 (exercise checkers), ``runner`` (the slider app's engine), ``widgets``
 (sliders) and ``cli`` (``python -m style_lib``).
 

@@ -500,7 +500,7 @@ __all__ += ["mask_overlay", "crop_comparison"]
 def loss_plot_png(history: Mapping[str, Sequence[float]], *,
                   weights: Mapping[str, float] | None = None, title: str = "",
                   figsize: tuple[float, float] = (3.6, 2.7),
-                  dpi: int = 80) -> bytes:
+                  dpi: int = 80, xlabel: str = "step (best picture so far)") -> bytes:
     """Return PNG bytes of a small log plot of the loss terms over the steps.
 
     ``history`` is a ``StyleResult.history``-like dict (``"step"``,
@@ -542,7 +542,7 @@ def loss_plot_png(history: Mapping[str, Sequence[float]], *,
         ax.yaxis.set_major_formatter(LogFormatter())
         ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False))
         ax.grid(True, which="major", alpha=0.3)
-        ax.set_xlabel("step (best picture so far)", fontsize=8)
+        ax.set_xlabel(xlabel, fontsize=8)
         ax.set_xlim(0.5, max(float(steps.max()), 2.0) + 0.5)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7, loc="upper center", ncol=2,

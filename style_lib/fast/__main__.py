@@ -1,0 +1,118 @@
+"""``python -m style_lib.fast``: train a transformation network, or apply one.
+
+    python -m style_lib.fast train --style starry_night --out models/starry_night
+    python -m style_lib.fast stylize --model models/starry_night/model.keras chelsea -o cat.jpg
+
+``train`` resumes a folder's run where it stopped (Ctrl-C keeps the last
+checkpoint and writes ``model.keras``); it writes ``config.json`` (the
+settings and photo list), ``history.json`` and ``loss.png`` (the loss
+curve) beside the model, and ``command.txt`` (the exact command).
+"""
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+from ..errors import OneLineParser, SettingsError, run_command
+
+
+def _parser() -> OneLineParser:
+    from .training import TrainConfig
+    d = TrainConfig()
+    p = OneLineParser(prog="python -m style_lib.fast", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a network for one painting")
+    t.add_argument("--style", required=True, help="demo painting name or image file")
+    t.add_argument("--out", required=True, type=Path, help="output folder (resumed if it exists)")
+    t.add_argument("--steps", type=int, default=d.steps, help="training steps (default %(default)s)")
+    t.add_argument("--size", type=int, default=d.size, help="crop side in px (default %(default)s)")
+    t.add_argument("--style-size", type=int, default=d.style_size,
+                   help="painting's longest side for its targets (default %(default)s)")
+    t.add_argument("--batch-size", type=int, default=d.batch_size, help="(default %(default)s)")
+    t.add_argument("--learning-rate", type=float, default=d.learning_rate,
+                   help="Adam's step (default %(default)g)")
+    t.add_argument("--width", type=float, default=d.width,
+                   help="filter multiplier (default %(default)g = Johnson's network)")
+    t.add_argument("--upsample", choices=("resize", "transposed"), default=d.upsample,
+                   help="resize + conv (default) or the original transposed convolutions")
+    t.add_argument("--content-weight", type=float, default=d.content_weight)
+    t.add_argument("--style-weight", type=float, default=d.style_weight)
+    t.add_argument("--tv-weight", type=float, default=d.tv_weight)
+    t.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default=d.precision,
+                   help="what VGG16 computes in (default %(default)s)")
+    t.add_argument("--seed", type=int, default=d.seed)
+    t.add_argument("--checkpoint-every", type=int, default=100)
+    t.add_argument("--devices", type=int, default=1,
+                   help="train on this many devices with MirroredStrategy (GPUs if "
+                        "TensorFlow sees them, else logical CPUs)")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    s = sub.add_parser("stylize", help="apply a trained network to an image")
+    s.add_argument("--model", required=True, type=Path, help="a .keras file")
+    s.add_argument("image", help="demo name or image file")
+    s.add_argument("-o", "--output", required=True, type=Path, help="output image file")
+    s.add_argument("--size", type=int, default=None, help="longest side (default: as is, "
+                   "at most 1024)")
+    s.add_argument("--overwrite", action="store_true")
+    return p
+
+
+def _strategy(devices: int):
+    import tensorflow as tf
+    if devices <= 1:
+        return None
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        if len(gpus) < devices:
+            raise SettingsError(f"--devices {devices}, but TensorFlow sees {len(gpus)} GPUs.")
+        return tf.distribute.MirroredStrategy([f"/gpu:{i}" for i in range(devices)])
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
+    return tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(devices)])
+
+
+def _train(args, argv: list[str]) -> None:
+    from ..plots import loss_plot_png
+    from .training import TrainConfig, smoothed, train
+    names = {f.name for f in fields(TrainConfig)}
+    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+    strategy = _strategy(args.devices)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "command.txt").write_text(
+        "python -m style_lib.fast " + " ".join(shlex.quote(a) for a in argv) + "\n")
+    result = train(config, args.out, strategy=strategy, checkpoint_every=args.checkpoint_every,
+                   progress=not args.quiet)
+    (args.out / "loss.png").write_bytes(loss_plot_png(
+        smoothed(result.history), weights=vars(args), title=f"training for {config.style}",
+        figsize=(6, 4), dpi=100, xlabel="training step (mean of the last 50 batches)"))
+    if result.interrupted:
+        raise KeyboardInterrupt
+    print(f"Wrote {result.model_path} ({len(result.history['step'])} steps in this folder's "
+          f"history, {result.history['seconds'][-1] / 60:.1f} min).")
+
+
+def _stylize(args) -> None:
+    from ..data import as_image
+    from ..images import check_output_path, save_image
+    from .network import load_model, stylize_fast
+    check_output_path(args.output, overwrite=args.overwrite)
+    model = load_model(args.model)
+    image = as_image(args.image)
+    if args.size or max(image.shape[:2]) > 1024:
+        image = as_image(image, args.size or 1024)
+    out = save_image(stylize_fast(model, image), args.output, overwrite=args.overwrite)
+    print(f"Wrote {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser().parse_args(argv)
+    action = (lambda: _train(args, argv)) if args.command == "train" else (lambda: _stylize(args))
+    return run_command(action, "Interrupted; the last checkpoint and model.keras are kept. "
+                               "Run the same command again to resume.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

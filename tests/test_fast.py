@@ -1,0 +1,222 @@
+"""Fast style transfer: the transformation network, its training loop and CLI."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from style_lib import training_photos
+from style_lib.errors import ImageError, SettingsError, WeightsError
+from style_lib.fast import network, training
+from style_lib.fast.network import (InstanceNormalization, build_transform_net, load_model,
+                                    save_model, stylize_fast)
+
+ROOT = Path(__file__).resolve().parent.parent
+RNG = np.random.default_rng(0)
+
+
+@pytest.fixture(scope="module")
+def small_net() -> keras.Model:
+    keras.utils.set_random_seed(0)
+    return build_transform_net(0.25)
+
+
+def test_the_network_keeps_the_size_and_the_pixel_range(small_net):
+    x = RNG.uniform(0, 255, (2, 32, 48, 3)).astype(np.float32)
+    y = small_net(x).numpy()
+    assert y.shape == x.shape and y.dtype == np.float32
+    assert y.min() >= 0 and y.max() <= 255
+    names = [layer.name for layer in small_net.layers]
+    assert names[2:5] == ["conv_in", "down1", "down2"]
+    assert [n for n in names if n.startswith("res")] == [f"res{i}" for i in range(1, 6)]
+    assert small_net.get_layer("down2").output.shape[-1] == 32      # 128 x 0.25
+
+
+def test_width_scales_the_parameters_about_quadratically():
+    full = build_transform_net(1.0).count_params()
+    half = build_transform_net(0.5).count_params()
+    assert 1.6e6 < full < 1.8e6          # Johnson's network: about 1.7 M
+    assert 3.5 < full / half < 4.1
+
+
+def test_stylize_fast_takes_any_size_and_batches(small_net):
+    odd = RNG.uniform(0, 255, (30, 45, 3)).astype(np.float32)
+    out = stylize_fast(small_net, odd)
+    assert out.shape == odd.shape
+    batch = stylize_fast(small_net, np.stack([odd, odd[::-1]]), batch_size=1)
+    np.testing.assert_allclose(batch[0], out, atol=1e-3)
+    with pytest.raises(ImageError, match=r"\(H, W, 3\)"):
+        stylize_fast(small_net, odd[..., 0])
+    with pytest.raises(ImageError, match="at least 8 px"):
+        stylize_fast(small_net, odd[:4, :4])
+
+
+def test_instance_norm_normalises_each_picture_on_its_own():
+    x = RNG.normal(3.0, 5.0, (2, 8, 8, 4)).astype(np.float32)
+    x[1] *= 100.0                                # a much brighter second picture
+    norm = InstanceNormalization()
+    y = norm(x).numpy()
+    np.testing.assert_allclose(y.mean(axis=(1, 2)), 0, atol=1e-4)
+    np.testing.assert_allclose(y.std(axis=(1, 2)), 1, atol=1e-3)
+    np.testing.assert_allclose(norm(x[:1]).numpy(), y[:1], atol=1e-5)   # batch-independent
+    batch_norm = keras.layers.BatchNormalization(axis=-1)
+    b = batch_norm(x, training=True).numpy()
+    assert not np.allclose(batch_norm(x[:1], training=True).numpy(), b[:1], atol=1e-2)
+
+
+def test_transposed_upsampling_is_the_comparison_and_bad_choices_say_so():
+    net = build_transform_net(0.25, upsample="transposed")
+    assert net(np.zeros((1, 16, 16, 3), np.float32)).shape == (1, 16, 16, 3)
+    with pytest.raises(SettingsError, match="upsample"):
+        build_transform_net(0.25, upsample="bilinear")
+    with pytest.raises(SettingsError, match="width"):
+        build_transform_net(0)
+
+
+def test_save_and_load_give_the_same_pictures(small_net, tmp_path):
+    x = RNG.uniform(0, 255, (1, 16, 24, 3)).astype(np.float32)
+    path = save_model(small_net, tmp_path / "net.keras")
+    assert not list(tmp_path.glob(".*tmp*"))
+    again = load_model(path)
+    np.testing.assert_allclose(again(x).numpy(), small_net(x).numpy(), atol=1e-4)
+    with pytest.raises(SettingsError, match=r"\.keras"):
+        save_model(small_net, tmp_path / "net.h5")
+    with pytest.raises(WeightsError, match="No model file"):
+        load_model(tmp_path / "missing.keras")
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(b"not a zip")
+    with pytest.raises(WeightsError, match="Cannot read the model"):
+        load_model(bad)
+
+
+def test_random_crops_are_seeded_squares_of_the_photos():
+    photos = [RNG.uniform(0, 255, (40, 60, 3)).astype(np.float32),
+              RNG.uniform(0, 255, (50, 30, 3)).astype(np.float32)]
+    a = training.random_crops(photos, 16, seed=3)
+    b = training.random_crops(photos, 16, seed=3)
+    first = [next(a) for _ in range(6)]
+    assert all(c.shape == (16, 16, 3) and c.dtype == np.float32 for c in first)
+    assert all(np.array_equal(c, next(b)) for c in first)
+    assert not np.array_equal(first[0], first[1])
+
+
+def _tiny(**changes) -> training.TrainConfig:
+    names = training_photos.TRAINING_NAMES[:3]
+    base = dict(style="starry_night", photos=tuple(names), size=32, style_size=64,
+                batch_size=2, steps=24, learning_rate=5e-3, width=0.25,
+                precision="float32", seed=0)
+    return training.TrainConfig(**{**base, **changes})
+
+
+def test_training_lowers_the_loss_and_writes_its_files(demo_images, tmp_path):
+    result = training.train(_tiny(), tmp_path, progress=False, checkpoint_every=10)
+    total = np.asarray(result.history["total"])
+    assert len(total) == 24 and np.all(np.isfinite(total))
+    assert total[-6:].mean() < 0.8 * total[:6].mean()
+    assert result.model_path == tmp_path / "model.keras" and result.model_path.is_file()
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["photos"] == list(training_photos.TRAINING_NAMES[:3])
+    assert len(json.loads((tmp_path / "history.json").read_text())["step"]) == 24
+    assert tf.train.latest_checkpoint(tmp_path / "checkpoints").endswith("-24")
+
+
+def test_a_run_resumes_where_it_stopped_and_ctrl_c_keeps_the_checkpoint(demo_images,
+                                                                       tmp_path):
+    def interrupt(step, terms):
+        if step == 5:
+            raise KeyboardInterrupt
+    first = training.train(_tiny(steps=8), tmp_path, progress=False, callback=interrupt)
+    assert first.interrupted and len(first.history["step"]) == 5
+    assert (tmp_path / "model.keras").is_file()
+    second = training.train(_tiny(steps=8), tmp_path, progress=False)
+    assert not second.interrupted
+    assert second.history["step"] == list(range(1, 9))      # 1-5 kept, 6-8 new
+    with pytest.raises(SettingsError, match="other settings .*size"):
+        training.train(_tiny(steps=8, size=36), tmp_path, progress=False)
+
+
+def test_bad_training_settings_are_one_clear_error():
+    with pytest.raises(SettingsError, match="multiple of 4"):
+        _tiny(size=30).checked()
+    with pytest.raises(SettingsError, match="held out"):
+        _tiny(photos=(training_photos.HELD_OUT_NAMES[0],)).checked()
+    with pytest.raises(SettingsError, match="batch_size"):
+        _tiny(batch_size=0).checked()
+
+
+MIRRORED = textwrap.dedent("""
+    import json, sys
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from style_lib.fast import training
+    from style_lib import training_photos
+    config = training.TrainConfig(style="starry_night", photos=tuple(training_photos.TRAINING_NAMES[:3]),
+                                  size=32, style_size=64, batch_size=4, steps=3, width=0.25,
+                                  precision="float32", seed=0)
+    out = {}
+    for name, strategy in (("one", None), ("two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
+        r = training.train(config, sys.argv[1] + "/" + name, strategy=strategy, progress=False)
+        out[name] = {"total": r.history["total"],
+                     "replicas": (strategy or tf.distribute.get_strategy()).num_replicas_in_sync}
+    print(json.dumps(out))
+""")
+
+
+def test_training_runs_unchanged_on_two_devices(demo_images, tmp_path):
+    """MirroredStrategy over two logical CPUs: the same losses as one device."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-c", MIRRORED, str(tmp_path)], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["one"]["replicas"] == 1 and out["two"]["replicas"] == 2
+    np.testing.assert_allclose(out["two"]["total"], out["one"]["total"], rtol=2e-3)
+
+
+def test_the_app_shows_a_picture_and_refuses_a_bad_upload(small_net):
+    from style_lib.fast.app import FastStyleApp
+    photo = RNG.uniform(0, 255, (40, 60, 3)).astype(np.float32)
+    app = FastStyleApp({"tiny": small_net}, {"noise": photo}, size=48)
+    assert app.last_image.shape == (32, 48, 3)              # resized to 48 px, then stylised
+    assert app.after.value.startswith(b"\x89PNG") and "ms" in app.status.value
+    first = app.last_image
+    assert app.upload(b"not an image", "holiday.jpg") is False
+    assert "Upload refused" in app.status.value and "holiday.jpg" in app.status.value
+    assert app.photo_picker.options == ("noise",) and app.last_image is first
+    import io
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((20, 30, 3), 200, np.uint8)).save(buffer, format="PNG")
+    assert app.upload(buffer.getvalue(), "grey.png") is True
+    assert app.photo_picker.value == "grey (upload)" and app.last_image.shape == (20, 30, 3)
+
+
+def test_no_trained_network_is_one_line_naming_the_choices():
+    with pytest.raises(WeightsError, match="No trained network for 'mona_lisa'.*Fix"):
+        network.load_pretrained("mona_lisa")
+
+
+@pytest.mark.parametrize("name", network.pretrained_names())
+def test_the_committed_networks_stylise_held_out_photos(name, demo_images):
+    """Each committed network: its files are there, and its pictures of photos it
+    never saw are closer to its painting than the photos are (style_lib.quality)."""
+    from style_lib.quality import Judge
+    folder = network.PRETRAINED_DIR / name
+    for file in ("model.keras", "command.txt", "config.json", "history.json", "loss.png"):
+        assert (folder / file).is_file(), file
+    config = json.loads((folder / "config.json").read_text())
+    assert not set(config["photos"]) & set(training_photos.HELD_OUT_NAMES)
+    model = network.load_pretrained(name)
+    for photo_name in training_photos.HELD_OUT_NAMES:
+        photo = training_photos.center_squares([photo_name], 128)[0]
+        verdict = Judge(photo, name, size=128)(stylize_fast(model, photo))
+        assert verdict.relative < 0.6 and verdict.layout > 0.6, (photo_name, verdict)
