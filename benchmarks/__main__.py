@@ -3,7 +3,8 @@
 Prints the table, writes it to ``benchmarks/RESULTS.md`` and the same
 figures to ``benchmarks/results.json``. Options: ``--quick`` (tiny sizes,
 for a smoke run; does not overwrite RESULTS.md unless ``--write``);
-``--only quality`` (re-measure section 6 only, keep the other figures).
+``--only quality`` / ``--only fast`` (re-measure section 6 or 7 only, keep
+the other figures).
 """
 from __future__ import annotations
 
@@ -24,17 +25,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="tiny sizes and budgets (a smoke run, minutes less)")
     parser.add_argument("--write", action="store_true",
                         help="write RESULTS.md/results.json even with --quick")
-    parser.add_argument("--only", choices=["quality"],
+    parser.add_argument("--only", choices=["quality", "fast"],
                         help="re-measure one section, keep the others from results.json")
     args = parser.parse_args(argv)
     if args.only:
+        import importlib
         import time
-        from .quality import run
+        key = {"quality": "finished_picture", "fast": "fast"}[args.only]
+        run = importlib.import_module(f".{args.only}", __package__).run
         results = json.loads((HERE / "results.json").read_text())
         started = time.perf_counter()
-        results["finished_picture"] = run(quick=args.quick)
-        results["finished_picture"]["seconds"] = time.perf_counter() - started
-        results["finished_picture"]["date"] = machine()["date"]
+        results[key] = run(quick=args.quick)
+        results[key]["seconds"] = time.perf_counter() - started
+        results[key]["date"] = machine()["date"]
     else:
         results = run_all(quick=args.quick)
     table = render_markdown(results)

@@ -103,6 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "bfloat16 where the processor or GPU is fast at it, about twice as "
                    "fast; float32 otherwise and for results identical to the library's "
                    "default)")
+    p.add_argument("--method", choices=("optimize", "fast"), default="optimize",
+                   help="optimize: Gatys et al.'s pixel optimisation (default); fast: one "
+                   "forward pass of a trained network (notebook 09): STYLE names a "
+                   "committed network (starry_night, great_wave) unless --model is given")
+    p.add_argument("--model", type=Path, default=None,
+                   help="with --method fast: a .keras network from "
+                        "`python -m style_lib.fast train`")
     p.add_argument("--seed", type=_seed, default=0, help="random seed, a whole number "
                    ">= 0 (default 0)")
     p.add_argument("-q", "--quiet", action="store_true",
@@ -159,6 +166,10 @@ def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
     if args.mask is not None and len(args.mask) != n:
         parser.error(f"--mask needs one mask per style ('none' for no mask): "
                      f"got {len(args.mask)} for {n} styles")
+    if args.model is not None and args.method != "fast":
+        parser.error("--model needs --method fast")
+    if args.method == "fast" and n > 1:
+        parser.error("--method fast takes one STYLE: a network paints one painting")
     if args.sizes is not None:
         if any(b <= a for a, b in zip(args.sizes, args.sizes[1:])):
             parser.error(f"--sizes must increase, e.g. 256 512 1024; got "
@@ -274,6 +285,8 @@ def _run(parser: argparse.ArgumentParser, args, signals: _Signals) -> int:
     stages = None
     # Check the output before spending minutes on the optimisation.
     images.check_output_path(args.output, inputs=inputs, overwrite=args.overwrite)
+    if args.method == "fast":
+        return _run_fast(args, size, inputs, signals)
     # The library refuses a run that would not fit (one line naming a size
     # that does); here only the estimate is printed for large prints.
     if not args.quiet and (sizes or size > 512):
@@ -317,3 +330,20 @@ def _run(parser: argparse.ArgumentParser, args, signals: _Signals) -> int:
               f"{time.perf_counter() - start:.1f} s, loss {h['total'][0]:.4g} -> "
               f"{result.best_loss:.4g}")
     return code
+
+
+def _run_fast(args, size: int, inputs: list[Path], signals: _Signals) -> int:
+    """``--method fast``: one forward pass of a trained network, then save."""
+    from . import data, images
+    from .fast import network
+    start = time.perf_counter()
+    model = network.load_model(args.model) if args.model is not None \
+        else network.load_pretrained(args.style[0])
+    picture = network.stylize_fast(model, data.as_image(args.content, size))
+    with signals.deferred():
+        out = images.save_image(picture, args.output, inputs=inputs, overwrite=args.overwrite)
+    if not args.quiet:
+        print(f"Wrote {out}: {picture.shape[1]}x{picture.shape[0]} px, one forward pass of "
+              f"{args.model or args.style[0]} in {time.perf_counter() - start:.1f} s "
+              "(model loading included)")
+    return signals.exit_code(False)

@@ -540,3 +540,49 @@ def strength_callbacks(slider):
     return {f.__name__: f for f in (strength_ok, strength_attribute, strength_exponent,
                                     strength_no_one, strength_backwards,
                                     strength_own_variable)}
+
+
+# --- 09.1 instance normalisation ---------------------------------------------
+
+def inorm_ok(x, gamma, beta):
+    x = tf.convert_to_tensor(x, tf.float32)
+    mean, var = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+    return (x - mean) / tf.sqrt(var + 1e-5) * gamma + beta
+
+
+def inorm_numpy(x, gamma, beta):
+    x = np.asarray(x, np.float64)
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    return (x - mean) / np.sqrt(x.var(axis=(1, 2), keepdims=True) + 1e-5) * gamma + beta
+
+
+def inorm_library(x, gamma, beta):
+    from style_lib.fast.network import InstanceNormalization
+    layer = InstanceNormalization()
+    layer.build(np.shape(x))
+    layer.set_weights([np.asarray(gamma, np.float32), np.asarray(beta, np.float32)])
+    return layer(tf.convert_to_tensor(x, tf.float32))
+
+
+def inorm_batch_norm(x, gamma, beta):            # statistics over the batch too
+    x = tf.convert_to_tensor(x, tf.float32)
+    mean, var = tf.nn.moments(x, axes=[0, 1, 2], keepdims=True)
+    return (x - mean) / tf.sqrt(var + 1e-5) * gamma + beta
+
+
+def inorm_layer_norm(x, gamma, beta):            # over the channels as well
+    x = tf.convert_to_tensor(x, tf.float32)
+    mean, var = tf.nn.moments(x, axes=[1, 2, 3], keepdims=True)
+    return (x - mean) / tf.sqrt(var + 1e-5) * gamma + beta
+
+
+def inorm_no_affine(x, gamma, beta):
+    x = tf.convert_to_tensor(x, tf.float32)
+    mean, var = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+    return (x - mean) / tf.sqrt(var + 1e-5)
+
+
+def inorm_std_plus_eps(x, gamma, beta):
+    x = tf.convert_to_tensor(x, tf.float32)
+    mean, var = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+    return (x - mean) / (tf.sqrt(var) + 1e-5) * gamma + beta

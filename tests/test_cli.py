@@ -184,3 +184,26 @@ def test_size_16_on_a_4_3_photo_is_one_line(demo_images, tmp_path, capsys):
     assert code == 2 and len(err.splitlines()) == 1
     assert "16x12 px" in err and "size >= 22" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_method_fast_paints_with_a_trained_network(demo_images, tmp_path, capsys):
+    from style_lib.fast import network
+    net = network.save_model(network.build_transform_net(0.25), tmp_path / "tiny.keras")
+    out = tmp_path / "fast.png"
+    code = cli.main(["chelsea", "any", "-o", str(out), "--size", "48", "--method", "fast",
+                     "--model", str(net)])
+    assert code == 0, capsys.readouterr().err
+    assert "one forward pass" in capsys.readouterr().out
+    with Image.open(out) as img:
+        assert img.size == (48, 32)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--method", "fast", "--model", "missing.keras"], "No model file"),
+    (["--method", "fast"], "No trained network for 'the_scream'"),
+])
+def test_method_fast_bad_input_is_one_line(args, message, demo_images, tmp_path, capsys):
+    code = cli.main(["chelsea", "the_scream", "-o", str(tmp_path / "o.png"), *args])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -171,6 +171,13 @@ EXERCISES = {
          (a.guided_by_m, "you divided by M = H*W"),
          (a.guided_by_sum_m, "you divided by sum(m)"),
          (a.guided_one_side, "applied on one side only")]),
+    "09.1 instance norm": Exercise(
+        "09_fast_style_transfer.ipynb", 1, checks.check_instance_norm,
+        "checks.check_instance_norm(my_instance_norm)",
+        [a.inorm_ok, a.inorm_numpy, a.inorm_library],
+        [(a.inorm_batch_norm, "that is batch normalisation"),
+         (a.inorm_layer_norm, "that is layer normalisation"),
+         (a.inorm_no_affine, "now scale by gamma and add beta")]),
 }
 
 RIGHT = [(ex, fn) for ex, e in EXERCISES.items() for fn in e.right]

@@ -187,7 +187,7 @@ def test_the_app_shows_a_picture_and_refuses_a_bad_upload(small_net):
     photo = RNG.uniform(0, 255, (40, 60, 3)).astype(np.float32)
     app = FastStyleApp({"tiny": small_net}, {"noise": photo}, size=48)
     assert app.last_image.shape == (32, 48, 3)              # resized to 48 px, then stylised
-    assert app.after.value.startswith(b"\x89PNG") and "ms" in app.status.value
+    assert bytes(app.after.value).startswith(b"\x89PNG") and "ms" in app.status.value
     first = app.last_image
     assert app.upload(b"not an image", "holiday.jpg") is False
     assert "Upload refused" in app.status.value and "holiday.jpg" in app.status.value
@@ -197,7 +197,7 @@ def test_the_app_shows_a_picture_and_refuses_a_bad_upload(small_net):
     buffer = io.BytesIO()
     Image.fromarray(np.full((20, 30, 3), 200, np.uint8)).save(buffer, format="PNG")
     assert app.upload(buffer.getvalue(), "grey.png") is True
-    assert app.photo_picker.value == "grey (upload)" and app.last_image.shape == (20, 30, 3)
+    assert app.photo_picker.value == "grey (upload)" and app.last_image is not first
 
 
 def test_no_trained_network_is_one_line_naming_the_choices():
@@ -217,6 +217,32 @@ def test_the_committed_networks_stylise_held_out_photos(name, demo_images):
     assert not set(config["photos"]) & set(training_photos.HELD_OUT_NAMES)
     model = network.load_pretrained(name)
     for photo_name in training_photos.HELD_OUT_NAMES:
-        photo = training_photos.center_squares([photo_name], 128)[0]
-        verdict = Judge(photo, name, size=128)(stylize_fast(model, photo))
-        assert verdict.relative < 0.6 and verdict.layout > 0.6, (photo_name, verdict)
+        photo = training_photos.center_squares([photo_name], 256)[0]
+        verdict = Judge(photo, name, size=256)(stylize_fast(model, photo))
+        # measured: 0.32-0.52 of the photo's distance; layout >= 0.96 (starry_night), 0.82 (great_wave)
+        assert verdict.relative < 0.65 and verdict.layout > 0.75, (photo_name, verdict)
+
+
+def test_two_networks_are_committed():
+    assert set(network.pretrained_names()) >= {"starry_night", "great_wave"}
+
+
+def test_the_training_command_writes_the_model_its_command_and_curve(demo_images, tmp_path,
+                                                                     capsys):
+    from style_lib.fast.__main__ import main
+    out = tmp_path / "run"
+    code = main(["train", "--style", "starry_night", "--out", str(out), "--steps", "3",
+                 "--size", "32", "--style-size", "64", "--batch-size", "2", "--width", "0.25",
+                 "--precision", "float32", "-q"])
+    assert code == 0, capsys.readouterr().err
+    for file in ("model.keras", "command.txt", "config.json", "history.json", "loss.png"):
+        assert (out / file).is_file(), file
+    assert (out / "command.txt").read_text().startswith("python -m style_lib.fast train")
+    picture = tmp_path / "p.png"
+    assert main(["stylize", "--model", str(out / "model.keras"), "chelsea", "-o",
+                 str(picture), "--size", "40"]) == 0
+    assert picture.is_file()
+    assert main(["stylize", "--model", str(tmp_path / "none.keras"), "chelsea", "-o",
+                 str(tmp_path / "q.png")]) == 2
+    err = capsys.readouterr().err
+    assert "No model file" in err and "Traceback" not in err

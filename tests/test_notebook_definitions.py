@@ -414,3 +414,30 @@ def test_08_brush_size_solution_runs():
     ns = _namespace_with(NB08, solutions_from_notebook(NB08)[2].code, [], values)
     assert sorted(ns["by_scale"]) == [0.5, 1.0, 2.0]
     plt.close("all")
+
+
+# ------------------------------------------------------------ notebook 09 ---
+
+NB09 = "09_fast_style_transfer.ipynb"
+
+
+def test_09_solutions_pass_their_checks(capsys):
+    solutions = solutions_from_notebook(NB09)
+    assert [s.check for s in solutions] == [
+        "checks.check_instance_norm(my_instance_norm)", None]
+    assert run_solution(NB09, solutions[0]) is True, capsys.readouterr().out
+
+
+def test_09_checkerboard_solution_trains_the_transposed_network(demo_images, monkeypatch):
+    """Exercise 2's solution, with tiny settings: it trains and compares two networks."""
+    import matplotlib.pyplot as plt
+    from style_lib.fast import network, training
+    rng = np.random.default_rng(2)
+    live = type("Live", (), {"model": network.build_transform_net(0.25)})()
+    values = {"CROP": 32, "TRAIN_STEPS": 2, "WIDTH": 0.25, "live": live,
+              "held_out": rng.uniform(0, 255, (3, 32, 32, 3)).astype(np.float32)}
+    monkeypatch.setattr(training.TrainConfig, "precision", "float32")
+    ns = _namespace_with(NB09, solutions_from_notebook(NB09)[1].code, [], values)
+    assert ns["transposed"].model.get_layer("up1").mode == "transposed"
+    assert len(ns["transposed"].history["step"]) == 2
+    plt.close("all")

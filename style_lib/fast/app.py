@@ -90,8 +90,8 @@ class FastStyleApp:
         label = f"{Path(shown).stem} (upload)"
         self.photos[label] = image
         self.photo_picker.options = list(self.photos)
-        self.photo_picker.value = label          # triggers refresh
-        return True
+        self.photo_picker.value = label
+        return self.refresh()
 
     def _on_upload(self, change: dict) -> None:
         if not change["new"]:

@@ -1,0 +1,88 @@
+"""Checker for instance normalisation (notebook 09, exercise 1).
+
+``instance_norm(x, gamma, beta)``: for ``x`` ``(B, H, W, C)``, each picture
+``b`` and channel ``c`` is normalised by its own mean and variance over
+``H, W``, ``(x - μ) / sqrt(σ² + ε)`` with ``ε = 1e-5``, then scaled by
+``gamma[c]`` and shifted by ``beta[c]``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .engine import TOLERANCE, _Case, _Checker, _Mismatch, rel_error
+
+EPSILON = 1e-5
+
+
+def _norm_np(x: np.ndarray, axes: tuple[int, ...], gamma, beta, eps: float = EPSILON,
+             std: bool = False) -> np.ndarray:
+    x = np.asarray(x, np.float64)
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    scale = (np.sqrt(var) + eps) if std else np.sqrt(var + eps)
+    return (x - mean) / scale * np.asarray(gamma, np.float64) + np.asarray(beta, np.float64)
+
+
+def instance_norm_np(x, gamma, beta, eps: float = EPSILON) -> np.ndarray:
+    """Reference: normalise over ``H, W`` (axes 1, 2) per picture and channel."""
+    return _norm_np(x, (1, 2), gamma, beta, eps)
+
+
+def check_instance_norm(fn: Callable) -> bool:
+    """Check ``fn(x, gamma, beta) -> y`` against :class:`style_lib.fast.network.InstanceNormalization`.
+
+    ``x`` is ``(B, H, W, C)``, ``gamma`` and ``beta`` are ``(C,)``, ``y`` has
+    the shape of ``x``. Returns True if everything agrees.
+    """
+    chk = _Checker(fn, "instance_norm", "style_lib.fast.network.InstanceNormalization",
+                   shapes="x and the result are (B, H, W, C); gamma and beta are (C,)")
+    rng = np.random.default_rng(9)
+    try:
+        for shape, kind in [((2, 6, 5, 3), "NumPy"), ((3, 4, 7, 2), "tf.Tensor")]:
+            x = rng.normal(0, 1, shape) * rng.uniform(0.5, 20, (shape[0], 1, 1, shape[3])) \
+                + rng.uniform(-50, 50, (shape[0], 1, 1, shape[3]))
+            gamma = rng.uniform(0.5, 2.0, shape[-1])
+            beta = rng.uniform(-1.0, 1.0, shape[-1])
+            case = _Case(tuple(np.asarray(a, np.float32) for a in (x, gamma, beta)), kind)
+            got = chk.value(chk.call(case), case)
+            want = instance_norm_np(x, gamma, beta)
+            chk.compare(got, want, case, lambda g, w, c: _diagnose(g, w, c))
+        x = rng.normal(5, 3, (2, 5, 5, 4)).astype(np.float32)
+        ones, zeros = np.ones(4, np.float32), np.zeros(4, np.float32)
+        both = chk.run(x, ones, zeros, kind="NumPy")
+        alone = chk.run(x[:1], ones, zeros, kind="NumPy")
+        chk.prop(rel_error(both[:1], alone) < TOLERANCE,
+                 "a picture's result does not depend on the other pictures of the batch",
+                 "the first picture's result changes when a second picture is in the batch.",
+                 "take the mean and variance over the height and width only (axes 1 "
+                 "and 2), not over the batch: that would be batch normalisation.")
+    except _Mismatch:
+        return False
+    return chk.success(f"{chk.name} normalises each picture and channel on its own.")
+
+
+def _diagnose(got: np.ndarray, want: np.ndarray, case: _Case) -> str | None:
+    """Hint: batch norm, layer norm, std instead of variance, gamma/beta forgotten."""
+    x, gamma, beta = (np.asarray(a, np.float64) for a in case.arrays)
+    if got.shape != want.shape:
+        return f"return the shape of x, {x.shape}; yours is {got.shape}."
+
+    def close(y):
+        return rel_error(got, y) < 1e-3
+    if close(_norm_np(x, (0, 1, 2), gamma, beta)):
+        return ("you took the mean and variance over the batch too (axes 0, 1, 2): that "
+                "is batch normalisation. Use axes 1 and 2 only.")
+    if close(_norm_np(x, (1, 2, 3), gamma, beta)):
+        return ("you normalised over the channels as well (axes 1, 2, 3): that is layer "
+                "normalisation. Each channel gets its own mean: axes 1 and 2.")
+    if close(instance_norm_np(x, np.ones_like(gamma), np.zeros_like(beta))):
+        return "the normalisation is right; now scale by gamma and add beta."
+    if close(_norm_np(x, (1, 2), gamma, beta, std=True)):
+        return ("divide by sqrt(variance + epsilon), with epsilon = 1e-5 inside the "
+                "square root, not by (std + epsilon).")
+    if close(_norm_np(x, (1, 2), gamma, beta, eps=0.0)) or close(
+            _norm_np(x, (1, 2), gamma, beta, eps=1e-3)):
+        return "use epsilon = 1e-5 inside the square root: sqrt(variance + 1e-5)."
+    return None
