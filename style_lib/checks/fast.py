@@ -16,20 +16,6 @@ from .engine import TOLERANCE, _Case, _Checker, _Mismatch, rel_error
 EPSILON = 1e-5
 
 
-def _norm_np(x: np.ndarray, axes: tuple[int, ...], gamma, beta, eps: float = EPSILON,
-             std: bool = False) -> np.ndarray:
-    x = np.asarray(x, np.float64)
-    mean = x.mean(axis=axes, keepdims=True)
-    var = x.var(axis=axes, keepdims=True)
-    scale = (np.sqrt(var) + eps) if std else np.sqrt(var + eps)
-    return (x - mean) / scale * np.asarray(gamma, np.float64) + np.asarray(beta, np.float64)
-
-
-def instance_norm_np(x, gamma, beta, eps: float = EPSILON) -> np.ndarray:
-    """Reference: normalise over ``H, W`` (axes 1, 2) per picture and channel."""
-    return _norm_np(x, (1, 2), gamma, beta, eps)
-
-
 def check_instance_norm(fn: Callable) -> bool:
     """Check ``fn(x, gamma, beta) -> y`` against :class:`style_lib.fast.network.InstanceNormalization`.
 
@@ -61,6 +47,20 @@ def check_instance_norm(fn: Callable) -> bool:
     except _Mismatch:
         return False
     return chk.success(f"{chk.name} normalises each picture and channel on its own.")
+
+
+def _norm_np(x: np.ndarray, axes: tuple[int, ...], gamma, beta, eps: float = EPSILON,
+             std: bool = False) -> np.ndarray:
+    x = np.asarray(x, np.float64)
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    scale = (np.sqrt(var) + eps) if std else np.sqrt(var + eps)
+    return (x - mean) / scale * np.asarray(gamma, np.float64) + np.asarray(beta, np.float64)
+
+
+def instance_norm_np(x, gamma, beta, eps: float = EPSILON) -> np.ndarray:
+    """Reference: normalise over ``H, W`` (axes 1, 2) per picture and channel."""
+    return _norm_np(x, (1, 2), gamma, beta, eps)
 
 
 def _diagnose(got: np.ndarray, want: np.ndarray, case: _Case) -> str | None:
