@@ -51,6 +51,7 @@ __all__ = [
     "load",
     "fetch_all",
     "credit",
+    "check_name",
     "cache_dir",
     "cache_path",
     "download_urls",
@@ -173,12 +174,17 @@ class UnknownImageError(ImageError, KeyError):
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_name(name: object) -> str:
-    if isinstance(name, str) and name in CREDITS:
+def check_name(name: object, names: tuple[str, ...] | None = None,
+               what: str = "demo image") -> str:
+    """Return ``name`` if it is one of ``names`` (default :data:`NAMES`), else raise
+    :class:`UnknownImageError` suggesting the closest name."""
+    names = NAMES if names is None else names
+    if isinstance(name, str) and name in names:
         return name
-    close = difflib.get_close_matches(str(name).lower().replace(" ", "_").replace("-", "_"), NAMES, n=1)
+    close = difflib.get_close_matches(str(name).lower().replace(" ", "_").replace("-", "_"), names, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise UnknownImageError(f"Unknown demo image {name!r}.{hint} Valid names: {', '.join(NAMES)}.")
+    raise UnknownImageError(f"Unknown {what} {name!r}.{hint} Valid names: {', '.join(names)}.")
+
 
 
 def cache_dir() -> Path:
@@ -194,7 +200,7 @@ def cache_dir() -> Path:
 
 def cache_path(name: str) -> Path:
     """Where ``name`` lives locally (committed file for chelsea/coffee/rocket, else the cache)."""
-    name = _check_name(name)
+    name = check_name(name)
     if name in _COMMITTED:
         return _REPO_IMAGES / CREDITS[name].filename
     return cache_dir() / (name + CACHE_SUFFIX)
@@ -220,7 +226,7 @@ def _wikimedia_url(file_name: str, *, width: int | None = None, project: str = "
 
 def download_urls(name: str) -> list[str]:
     """Wikimedia URLs tried, in order, to download ``name`` ([] for committed images)."""
-    name = _check_name(name)
+    name = check_name(name)
     remote = _REMOTE.get(name)
     if remote is None:
         return []
@@ -447,7 +453,7 @@ def path(name: str) -> Path:
         UnknownImageError: ``name`` is not in :data:`NAMES` (the message suggests a close match).
         DownloadError: the image is not cached and cannot be downloaded.
     """
-    name = _check_name(name)
+    name = check_name(name)
     p = cache_path(name)
     if name in _COMMITTED:
         if not p.is_file():
@@ -582,7 +588,7 @@ def fetch_all(names: tuple[str, ...] | list[str] = NAMES, *, quiet: bool = False
 
     Tries all names and then raises one DownloadError listing every failure.
     """
-    names = [_check_name(n) for n in names]
+    names = [check_name(n) for n in names]
     found: dict[str, Path] = {}
     errors: list[str] = []
     for n in names:
@@ -602,7 +608,7 @@ def fetch_all(names: tuple[str, ...] | list[str] = NAMES, *, quiet: bool = False
 
 def credit(name: str) -> str:
     """One-line caption credit, e.g. '"The Starry Night", Vincent van Gogh, 1889 (public domain)'."""
-    c = CREDITS[_check_name(name)]
+    c = CREDITS[check_name(name)]
     if name == "tubingen":
         return f'"{c.title}". Photo: Andreas Praefcke, CC BY 3.0, via Wikimedia Commons (resized)'
     year = f", {c.year}" if c.year else ""
@@ -622,7 +628,7 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     args = parser.parse_args(argv)
     try:
-        names = [_check_name(name) for name in args.names] or list(NAMES)
+        names = [check_name(name) for name in args.names] or list(NAMES)
     except UnknownImageError as exc:
         parser.error(str(exc))
     try:

@@ -25,7 +25,6 @@ left out, and why: :data:`EXCLUDED`.
 """
 from __future__ import annotations
 
-import difflib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -36,7 +35,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from .data import CREDITS as _DEMO_CREDITS
-from .data import ImageCredit, UnknownImageError, _to_srgb
+from .data import ImageCredit, _to_srgb, check_name
 from .errors import ImageError, SettingsError, StyleLibError
 from .images import _check_max_size, _resize_longest
 
@@ -182,11 +181,7 @@ NAMES: tuple[str, ...] = TRAINING_NAMES + HELD_OUT_NAMES
 
 
 def _check_name(name: object) -> str:
-    if isinstance(name, str) and name in _ALL:
-        return name
-    close = difflib.get_close_matches(str(name).lower().replace(" ", "_").replace("-", "_"), NAMES, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise UnknownImageError(f"Unknown training photo {name!r}.{hint} Valid names: {', '.join(NAMES)}.")
+    return check_name(name, NAMES, "training photo")
 
 
 def _missing(package: str, what: str, detail: str = "") -> MissingPackageError:
