@@ -47,7 +47,8 @@ class FastStyleApp:
         self.status = w.HTML()
         self.last_image: np.ndarray | None = None
         self.last_seconds = float("nan")
-        self.photo_picker.observe(lambda _: self.refresh(), "value")
+        self._quiet = False                  # True while upload() changes the picker
+        self.photo_picker.observe(lambda _: self._quiet or self.refresh(), "value")
         self.model_picker.observe(lambda _: self.refresh(), "value")
         self.upload_button.observe(self._on_upload, "value")
         self.widget = w.VBox([w.HBox([self.photo_picker, self.model_picker,
@@ -89,8 +90,12 @@ class FastStyleApp:
             return False
         label = f"{Path(shown).stem} (upload)"
         self.photos[label] = image
-        self.photo_picker.options = list(self.photos)
-        self.photo_picker.value = label
+        self._quiet = True
+        try:
+            self.photo_picker.options = list(self.photos)
+            self.photo_picker.value = label
+        finally:
+            self._quiet = False
         return self.refresh()
 
     def _on_upload(self, change: dict) -> None:
