@@ -219,10 +219,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
                                        ("step", "total", "content", "style", "tv", "seconds")}
     if resume and manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint)
-        old = _read_json(out / "history.json")
-        done = int(step_var.numpy())
-        history = {k: list(v)[:len([s for s in old.get("step", []) if s <= done])]
-                   for k, v in old.items()} if old else history
+        old = _read_json(out / "history.json")      # written at each checkpoint
+        kept = sum(1 for s in old.get("step", []) if s <= int(step_var.numpy()))
+        history = {k: list(v)[:kept] for k, v in old.items()} if old else history
     elif not resume:
         step_var.assign(0)
     global_batch = config.batch_size
