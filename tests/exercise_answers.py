@@ -580,9 +580,3 @@ def inorm_no_affine(x, gamma, beta):
     x = tf.convert_to_tensor(x, tf.float32)
     mean, var = tf.nn.moments(x, axes=[1, 2], keepdims=True)
     return (x - mean) / tf.sqrt(var + 1e-5)
-
-
-def inorm_std_plus_eps(x, gamma, beta):
-    x = tf.convert_to_tensor(x, tf.float32)
-    mean, var = tf.nn.moments(x, axes=[1, 2], keepdims=True)
-    return (x - mean) / (tf.sqrt(var) + 1e-5) * gamma + beta
