@@ -207,3 +207,11 @@ def test_method_fast_bad_input_is_one_line(args, message, demo_images, tmp_path,
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_model_without_method_fast_is_refused_at_the_door(tmp_path, capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["chelsea", "the_scream", "-o", str(tmp_path / "o.png"), "--model", "x.keras"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "--model needs --method fast" in err
+    assert len(err.strip().splitlines()) == 1
