@@ -59,6 +59,41 @@ def test_stylize_fast_takes_any_size_and_batches(small_net):
         stylize_fast(small_net, odd[:4, :4])
 
 
+def test_bfloat16_stylises_within_a_few_levels_of_float32(small_net):
+    photo = RNG.uniform(0, 255, (36, 44, 3)).astype(np.float32)
+    exact = stylize_fast(small_net, photo)
+    fast = stylize_fast(small_net, photo, precision="bfloat16")
+    assert fast.shape == exact.shape and fast.dtype == np.float32
+    assert 0 < np.abs(fast - exact).mean() < 2.0          # of 255 levels
+    copy = network.in_precision(small_net, "bfloat16")
+    assert copy is network.in_precision(small_net, "bfloat16")          # made once
+    assert copy.get_layer("down1").conv.compute_dtype == "bfloat16"
+    assert network.in_precision(small_net, "float32") is small_net
+    with pytest.raises(SettingsError, match="precision must be one of"):
+        stylize_fast(small_net, photo, precision="half")
+
+
+def test_one_picture_takes_the_fused_kernel_with_the_same_values_and_gradients():
+    x = tf.constant(RNG.normal(2.0, 3.0, (1, 6, 10, 5)).astype(np.float32))
+    norm = InstanceNormalization()
+    norm.build(x.shape)
+    norm.gamma.assign(RNG.uniform(0.5, 2, 5)), norm.beta.assign(RNG.normal(0, 1, 5))
+    weights = tf.constant(RNG.normal(0, 1, (1, 6, 10, 5)).astype(np.float32))
+
+    def value_and_grads(batch):                 # batch 2: the tf.nn.moments path
+        with tf.GradientTape() as tape:
+            tape.watch(batch)
+            y = norm(batch)[:1]
+            loss = tf.reduce_sum(y * weights)
+        return [y] + tape.gradient(loss, [batch, norm.gamma, norm.beta])
+
+    fused = value_and_grads(x)
+    reference = value_and_grads(tf.concat([x, x + 1.0], axis=0))
+    reference[1] = reference[1][:1]
+    for a, b in zip(fused, reference):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=2e-4)
+
+
 def test_instance_norm_normalises_each_picture_on_its_own():
     x = RNG.normal(3.0, 5.0, (2, 8, 8, 4)).astype(np.float32)
     x[1] *= 100.0                                # a much brighter second picture
