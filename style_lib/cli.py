@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "edge-detection exhibit), or an "
                         ".h5 file")
     p.add_argument("--precision", choices=("auto", "float32", "bfloat16"),
-                   default="auto", help="what VGG16 computes in (default %(default)s: "
+                   default="auto", help="what VGG16 (or the fast network) computes in "
+                   "(default %(default)s: "
                    "bfloat16 where the processor or GPU is fast at it, about twice as "
                    "fast; float32 otherwise and for results identical to the library's "
                    "default)")
@@ -339,7 +340,8 @@ def _run_fast(args, size: int, inputs: list[Path], signals: _Signals) -> int:
     start = time.perf_counter()
     model = network.load_model(args.model) if args.model is not None \
         else network.load_pretrained(args.style[0])
-    picture = network.stylize_fast(model, data.as_image(args.content, size))
+    picture = network.stylize_fast(model, data.as_image(args.content, size),
+                                   precision=args.precision)
     with signals.deferred():
         out = images.save_image(picture, args.output, inputs=inputs, overwrite=args.overwrite)
     if not args.quiet:

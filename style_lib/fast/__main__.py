@@ -55,6 +55,9 @@ def _parser() -> OneLineParser:
     s.add_argument("--size", type=int, default=None, help="longest side (default: as is, "
                    "at most 1024)")
     s.add_argument("--overwrite", action="store_true")
+    s.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
+                   help="bfloat16 is about 2x faster where the CPU/GPU computes it "
+                        "natively; auto uses it only there (default %(default)s)")
     return p
 
 
@@ -102,7 +105,8 @@ def _stylize(args) -> None:
     image = as_image(args.image)
     if args.size or max(image.shape[:2]) > 1024:
         image = as_image(image, args.size or 1024)
-    out = save_image(stylize_fast(model, image), args.output, overwrite=args.overwrite)
+    picture = stylize_fast(model, image, precision=args.precision)
+    out = save_image(picture, args.output, overwrite=args.overwrite)
     print(f"Wrote {out}")
 
 

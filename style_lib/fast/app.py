@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import StyleLibError
 from ..images import resize_image
+from ..vgg import check_precision
 from ..widgets import _png, load_upload
 from .network import stylize_fast
 
@@ -28,16 +29,18 @@ class FastStyleApp:
       models: name -> Keras transformation network.
       photos: name -> ``(H, W, 3)`` image in ``[0, 255]``.
       size: longest side the photo is stylised at (px).
+      precision: as in :func:`stylize_fast` (``"auto"``: bfloat16 where native).
     ``app.widget`` is the whole app; ``app.last_image`` the last result and
     ``app.last_seconds`` its forward-pass time.
     """
 
     def __init__(self, models: Mapping[str, Any], photos: Mapping[str, np.ndarray], *,
-                 size: int = 512):
+                 size: int = 512, precision: str = "auto"):
         import ipywidgets as w
         if not models or not photos:
             raise StyleLibError("FastStyleApp needs at least one model and one photo.")
         self.models, self.photos, self.size = dict(models), dict(photos), int(size)
+        self.precision = check_precision(precision)
         self.photo_picker = w.Dropdown(options=list(self.photos), description="photo")
         self.model_picker = w.Dropdown(options=list(self.models), description="style")
         self.upload_button = w.FileUpload(accept="image/*", multiple=False,
@@ -68,7 +71,7 @@ class FastStyleApp:
                 photo = resize_image(photo, self.size)
             model = self.models[self.model_picker.value]
             started = time.perf_counter()
-            picture = stylize_fast(model, photo)
+            picture = stylize_fast(model, photo, precision=self.precision)
             self.last_seconds = time.perf_counter() - started
         except Exception as exc:     # a widget never raises: the status says why
             self.status.value = f"<span style='color:#b00'>{type(exc).__name__}: {exc}</span>"
