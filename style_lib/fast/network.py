@@ -44,55 +44,28 @@ import numpy as np
 import tensorflow as tf
 
 from ..errors import ImageError, SettingsError, WeightsError
+from .normalization import ConditionalInstanceNormalization, InstanceNormalization
 
-__all__ = ["InstanceNormalization", "ReflectionConv", "ResidualBlock", "Upsample",
-           "ScaledTanh",
+__all__ = ["InstanceNormalization", "ConditionalInstanceNormalization", "ReflectionConv",
+           "ResidualBlock", "Upsample", "ScaledTanh", "StyleMix", "style_names",
+           "style_vector",
            "build_transform_net", "stylize_fast", "save_model", "load_model",
-           "load_pretrained", "pretrained_names", "PRETRAINED_DIR",
+           "load_pretrained", "pretrained_names", "find_pretrained", "PRETRAINED_DIR",
            "MULTIPLE"]
 
 #: Input sides must be multiples of this (two stride-2 stages).
 MULTIPLE = 4
 
 
-@keras.saving.register_keras_serializable("style_lib")
-class InstanceNormalization(keras.layers.Layer):
-    """``γ (x - μ) / sqrt(σ² + ε) + β`` with ``μ, σ²`` per picture and channel.
+def _norm_layer(num_styles: int, policy) -> keras.layers.Layer:
+    """Instance normalisation, conditional on ``num_styles`` styles if > 0."""
+    if num_styles:
+        return ConditionalInstanceNormalization(num_styles, dtype=policy, name="norm")
+    return InstanceNormalization(dtype=policy, name="norm")
 
-    Input and output ``(B, H, W, C)``; ``γ, β`` are ``(C,)``. The mean and
-    variance run over ``H, W`` only (batch normalisation also runs over
-    ``B``). Computed in float32 whatever the layer's compute dtype.
-    """
 
-    def __init__(self, epsilon: float = 1e-5, **kwargs):
-        super().__init__(**kwargs)
-        self.epsilon = float(epsilon)
-
-    def build(self, input_shape):
-        c = input_shape[-1]
-        self.gamma = self.add_weight(shape=(c,), initializer="ones", name="gamma")
-        self.beta = self.add_weight(shape=(c,), initializer="zeros", name="beta")
-
-    def call(self, x):
-        gamma, beta = tf.cast(self.gamma, tf.float32), tf.cast(self.beta, tf.float32)
-        if x.shape[0] == 1:
-            # One picture: batch normalisation's statistics over (B, H, W)
-            # are this picture's over (H, W), and its fused kernel does the
-            # whole layer in one pass, statistics in float32 even for
-            # bfloat16 input (about 10% of the float32 forward pass at 512 px;
-            # its epsilon is at least 1.001e-5).
-            y, _, _ = tf.compat.v1.nn.fused_batch_norm(
-                x, gamma, beta, epsilon=self.epsilon, is_training=True,
-                exponential_avg_factor=1.0)
-            return y
-        dtype = x.dtype
-        x = tf.cast(x, tf.float32)
-        mean, var = tf.nn.moments(x, axes=[1, 2], keepdims=True)
-        y = (x - mean) * tf.math.rsqrt(var + self.epsilon)
-        return tf.cast(y * gamma + beta, dtype)
-
-    def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
+def _normalised(norm: keras.layers.Layer, x: tf.Tensor, style: tf.Tensor | None) -> tf.Tensor:
+    return norm(x) if style is None else norm(x, style)
 
 
 @keras.saving.register_keras_serializable("style_lib")
@@ -100,39 +73,40 @@ class ReflectionConv(keras.layers.Layer):
     """Reflection padding, then a ``k x k`` convolution with stride ``s``.
 
     ``(B, H, W, C_in) -> (B, H / s, W / s, filters)``; with ``norm``,
-    instance normalisation follows, and with ``relu``, a ReLU.
+    instance normalisation follows (conditional on ``num_styles`` styles if
+    > 0: ``call(x, style)`` with ``style`` ``(B, N)``), and with ``relu``, a ReLU.
     """
 
     def __init__(self, filters: int, kernel_size: int, strides: int = 1, *,
-                 norm: bool = True, relu: bool = True, **kwargs):
+                 norm: bool = True, relu: bool = True, num_styles: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.filters, self.kernel_size, self.strides = int(filters), int(kernel_size), int(strides)
-        self.norm, self.relu = bool(norm), bool(relu)
+        self.norm, self.relu, self.num_styles = bool(norm), bool(relu), int(num_styles)
         self.pad = self.kernel_size // 2
         self.conv = keras.layers.Conv2D(self.filters, self.kernel_size, strides=self.strides,
                                         padding="valid", dtype=self.dtype_policy,
                                         name="conv")
-        self.instance_norm = (InstanceNormalization(dtype=self.dtype_policy, name="norm")
+        self.instance_norm = (_norm_layer(self.num_styles, self.dtype_policy)
                               if self.norm else None)
 
-    def build(self, input_shape):
-        padded = (input_shape[0], None, None, input_shape[-1])
+    def build(self, x_shape, style_shape=None):
+        padded = (x_shape[0], None, None, x_shape[-1])
         self.conv.build(padded)
         if self.instance_norm is not None:
-            self.instance_norm.build((input_shape[0], None, None, self.filters))
+            self.instance_norm.build((x_shape[0], None, None, self.filters))
 
-    def call(self, x):
+    def call(self, x, style=None):
         p = self.pad
         x = tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], mode="REFLECT")
         x = self.conv(x)
         if self.instance_norm is not None:
-            x = self.instance_norm(x)
+            x = _normalised(self.instance_norm, x, style)
         return tf.nn.relu(x) if self.relu else x
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": self.kernel_size, "strides": self.strides,
-                "norm": self.norm, "relu": self.relu}
+                "norm": self.norm, "relu": self.relu, "num_styles": self.num_styles}
 
 
 @keras.saving.register_keras_serializable("style_lib")
@@ -143,22 +117,23 @@ class ResidualBlock(keras.layers.Layer):
     path, a block that has learnt nothing passes the picture through.
     """
 
-    def __init__(self, filters: int, **kwargs):
+    def __init__(self, filters: int, num_styles: int = 0, **kwargs):
         super().__init__(**kwargs)
-        self.filters = int(filters)
-        self.conv1 = ReflectionConv(filters, 3, dtype=self.dtype_policy, name="conv1")
-        self.conv2 = ReflectionConv(filters, 3, relu=False, dtype=self.dtype_policy,
-                                    name="conv2")
+        self.filters, self.num_styles = int(filters), int(num_styles)
+        self.conv1 = ReflectionConv(filters, 3, num_styles=self.num_styles,
+                                    dtype=self.dtype_policy, name="conv1")
+        self.conv2 = ReflectionConv(filters, 3, relu=False, num_styles=self.num_styles,
+                                    dtype=self.dtype_policy, name="conv2")
 
-    def build(self, input_shape):
-        self.conv1.build(input_shape)
-        self.conv2.build(input_shape)
+    def build(self, x_shape, style_shape=None):
+        self.conv1.build(x_shape, style_shape)
+        self.conv2.build(x_shape, style_shape)
 
-    def call(self, x):
-        return x + self.conv2(self.conv1(x))
+    def call(self, x, style=None):
+        return x + self.conv2(self.conv1(x, style), style)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters}
+        return {**super().get_config(), "filters": self.filters, "num_styles": self.num_styles}
 
 
 @keras.saving.register_keras_serializable("style_lib")
@@ -171,33 +146,35 @@ class Upsample(keras.layers.Layer):
     original design, which leaves a checkerboard.
     """
 
-    def __init__(self, filters: int, mode: str = "resize", **kwargs):
+    def __init__(self, filters: int, mode: str = "resize", num_styles: int = 0, **kwargs):
         super().__init__(**kwargs)
         if mode not in ("resize", "transposed"):
             raise SettingsError(f"upsample must be 'resize' or 'transposed', not {mode!r}.")
-        self.filters, self.mode = int(filters), mode
+        self.filters, self.mode, self.num_styles = int(filters), mode, int(num_styles)
         if mode == "resize":
-            self.conv = ReflectionConv(filters, 3, dtype=self.dtype_policy, name="conv")
+            self.conv = ReflectionConv(filters, 3, num_styles=self.num_styles,
+                                       dtype=self.dtype_policy, name="conv")
         else:
             self.conv = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same",
                                                      dtype=self.dtype_policy, name="conv")
-            self.instance_norm = InstanceNormalization(dtype=self.dtype_policy, name="norm")
+            self.instance_norm = _norm_layer(self.num_styles, self.dtype_policy)
 
-    def build(self, input_shape):
+    def build(self, x_shape, style_shape=None):
         if self.mode == "resize":
-            self.conv.build(input_shape)
+            self.conv.build(x_shape, style_shape)
         else:
-            self.conv.build(input_shape)
-            self.instance_norm.build((input_shape[0], None, None, self.filters))
+            self.conv.build(x_shape)
+            self.instance_norm.build((x_shape[0], None, None, self.filters))
 
-    def call(self, x):
+    def call(self, x, style=None):
         if self.mode == "resize":
             size = tf.shape(x)[1:3] * 2
-            return self.conv(tf.image.resize(x, size, method="nearest"))
-        return tf.nn.relu(self.instance_norm(self.conv(x)))
+            return self.conv(tf.image.resize(x, size, method="nearest"), style)
+        return tf.nn.relu(_normalised(self.instance_norm, self.conv(x), style))
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "mode": self.mode}
+        return {**super().get_config(), "filters": self.filters, "mode": self.mode,
+                "num_styles": self.num_styles}
 
 
 @keras.saving.register_keras_serializable("style_lib")
@@ -208,10 +185,35 @@ class ScaledTanh(keras.layers.Layer):
         return 127.5 * (tf.tanh(tf.cast(x, tf.float32)) + 1.0)
 
 
+@keras.saving.register_keras_serializable("style_lib")
+class StyleMix(keras.layers.Layer):
+    """The style input of a many-style network: ``(B, N)`` weights, rescaled to sum 1.
+
+    Holds the styles' names (saved with the model), so a network knows
+    which painting each row of its ``γ, β`` belongs to.
+    """
+
+    def __init__(self, names: list[str], **kwargs):
+        super().__init__(**kwargs)
+        self.names = [str(n) for n in names]
+
+    def call(self, weights):
+        weights = tf.cast(weights, tf.float32)
+        return weights / tf.maximum(tf.reduce_sum(weights, axis=-1, keepdims=True), 1e-12)
+
+    def get_config(self):
+        return {**super().get_config(), "names": self.names}
+
+
 def build_transform_net(width: float = 1.0, *, upsample: str = "resize",
                         residual_blocks: int = 5, dtype: str | None = None,
+                        styles: list[str] | tuple[str, ...] | None = None,
                         name: str = "transform_net") -> keras.Model:
     """Return the transformation network: ``(B, H, W, 3)`` in ``[0, 255]`` to the same.
+
+    With ``styles`` (names of ``N`` paintings), the network of Dumoulin et
+    al. instead: every instance normalisation is conditional, and the model
+    takes ``[photos (B, H, W, 3), style weights (B, N)]``.
 
     Args:
       width: multiplies every layer's filters (1.0 = Johnson's 32/64/128;
@@ -219,7 +221,13 @@ def build_transform_net(width: float = 1.0, *, upsample: str = "resize",
       upsample: ``"resize"`` (nearest x2 + conv) or ``"transposed"``.
       residual_blocks: how many residual blocks (Johnson: 5).
       dtype: Keras dtype policy, e.g. ``"mixed_bfloat16"``; None = float32.
+      styles: None (one style, plain instance normalisation) or the names
+        of the styles of a conditional network.
     """
+    if styles is not None and (isinstance(styles, str) or not styles
+                               or len(set(styles)) != len(styles)):
+        raise SettingsError(f"styles must be a list of different painting names, not "
+                            f"{styles!r}. Fix: e.g. styles=['starry_night', 'great_wave'].")
     if not (isinstance(width, (int, float)) and 0 < width <= 4):
         raise SettingsError(f"width must be a number in (0, 4], not {width!r}. "
                             "Fix: width=1.0 (Johnson's network) or 0.5 (4x cheaper).")
@@ -228,15 +236,26 @@ def build_transform_net(width: float = 1.0, *, upsample: str = "resize",
                             f"{residual_blocks!r}.")
     f1, f2, f3 = (max(1, int(round(n * width))) for n in (32, 64, 128))
     policy = dtype or "float32"
-    inputs = keras.Input((None, None, 3), name="photo")
-    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="to_unit", dtype=policy)(inputs)
-    x = ReflectionConv(f1, 9, dtype=policy, name="conv_in")(x)
-    x = ReflectionConv(f2, 3, 2, dtype=policy, name="down1")(x)
-    x = ReflectionConv(f3, 3, 2, dtype=policy, name="down2")(x)
+    n = len(styles) if styles is not None else 0
+    photo = keras.Input((None, None, 3), name="photo")
+    inputs: keras.KerasTensor | list = photo
+    style = None
+    if n:
+        weights = keras.Input((n,), name="style")
+        inputs = [photo, weights]
+        style = StyleMix(list(styles), name="style_mix", dtype="float32")(weights)
+
+    def apply(layer, x):
+        return layer(x) if style is None else layer(x, style)
+
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="to_unit", dtype=policy)(photo)
+    x = apply(ReflectionConv(f1, 9, num_styles=n, dtype=policy, name="conv_in"), x)
+    x = apply(ReflectionConv(f2, 3, 2, num_styles=n, dtype=policy, name="down1"), x)
+    x = apply(ReflectionConv(f3, 3, 2, num_styles=n, dtype=policy, name="down2"), x)
     for i in range(1, residual_blocks + 1):
-        x = ResidualBlock(f3, dtype=policy, name=f"res{i}")(x)
-    x = Upsample(f2, upsample, dtype=policy, name="up1")(x)
-    x = Upsample(f1, upsample, dtype=policy, name="up2")(x)
+        x = apply(ResidualBlock(f3, num_styles=n, dtype=policy, name=f"res{i}"), x)
+    x = apply(Upsample(f2, upsample, num_styles=n, dtype=policy, name="up1"), x)
+    x = apply(Upsample(f1, upsample, num_styles=n, dtype=policy, name="up2"), x)
     x = ReflectionConv(3, 9, norm=False, relu=False, dtype=policy, name="conv_out")(x)
     outputs = ScaledTanh(name="to_pixels", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name=name)
@@ -253,7 +272,55 @@ def _padded(image: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     return image, (h, w)
 
 
-def stylize_fast(model: keras.Model, image, *, batch_size: int = 4,
+def style_names(model: keras.Model) -> list[str] | None:
+    """Return the style names of a many-style network, or None for a one-style one."""
+    try:
+        return list(model.get_layer("style_mix").names)
+    except ValueError:
+        return None
+
+
+def style_vector(model: keras.Model, style) -> np.ndarray | None:
+    """Return the ``(N,)`` style weights, summing to 1, that ``style`` asks of ``model``.
+
+    ``style``: a style's name or index (that style alone), or weights, a
+    list of ``N`` numbers or a dict name -> weight (blends; rescaled to sum
+    1). One-style networks take ``style=None`` and get None back.
+    """
+    names = style_names(model)
+    if names is None:
+        if style is not None:
+            raise SettingsError("this network has one style; leave style=None. Fix: a "
+                                "many-style network (notebook 10) takes style=.")
+        return None
+    n = len(names)
+    if style is None:
+        raise SettingsError(f"this network holds {n} styles ({', '.join(names)}). Fix: "
+                            f"style='{names[0]}', an index, or {n} blend weights.")
+    if isinstance(style, str):
+        if style not in names:
+            raise SettingsError(f"style {style!r} is not in this network. It holds: "
+                                f"{', '.join(names)}.")
+        style = names.index(style)
+    if isinstance(style, (int, np.integer)):
+        if not 0 <= style < n:
+            raise SettingsError(f"style index {style} is out of range 0..{n - 1}.")
+        return np.eye(n, dtype=np.float32)[style]
+    if isinstance(style, dict):
+        unknown = sorted(set(style) - set(names))
+        if unknown:
+            raise SettingsError(f"{unknown} are not styles of this network. It holds: "
+                                f"{', '.join(names)}.")
+        style = [style.get(name, 0.0) for name in names]
+    weights = np.asarray(style, np.float64)
+    if weights.shape != (n,) or not np.all(np.isfinite(weights)) or np.any(weights < 0) \
+            or weights.sum() <= 0:
+        raise SettingsError(f"style weights must be {n} numbers >= 0, not all 0 (one per "
+                            f"style: {', '.join(names)}), not {style!r}.")
+    return (weights / weights.sum()).astype(np.float32)
+
+
+def stylize_fast(model: keras.Model, image, *, style=None, batch_size: int = 4,
                  precision: str = "float32") -> np.ndarray:
     """Return ``model``'s picture of ``image``: one forward pass, any size.
 
@@ -262,6 +329,8 @@ def stylize_fast(model: keras.Model, image, *, batch_size: int = 4,
         :func:`load_model`).
       image: ``(H, W, 3)`` or a batch ``(B, H, W, 3)``, RGB in ``[0, 255]``
         (a demo name or a path also works for one image).
+      style: for a many-style network, a style's name or index, or blend
+        weights (see :func:`style_vector`); None for a one-style network.
       batch_size: pictures per forward pass.
       precision: ``"float32"`` (exact), ``"bfloat16"`` (convolutions in
         bfloat16 with the same weights: about 2x faster where the hardware
@@ -273,6 +342,7 @@ def stylize_fast(model: keras.Model, image, *, batch_size: int = 4,
     """
     from ..data import as_image
     from ..vgg import check_precision
+    weights = style_vector(model, style)
     model = in_precision(model, check_precision(precision))
     if isinstance(image, (str, os.PathLike)):
         image = as_image(image)
@@ -289,8 +359,13 @@ def stylize_fast(model: keras.Model, image, *, batch_size: int = 4,
     padded = [_padded(im) for im in x]
     h, w = padded[0][1]
     batch = np.stack([p for p, _ in padded])
-    out = np.concatenate([np.asarray(_forward(model, tf.constant(batch[i:i + batch_size])))
-                          for i in range(0, len(batch), batch_size)])
+    chunks = []
+    for i in range(0, len(batch), batch_size):
+        photos = tf.constant(batch[i:i + batch_size])
+        args = photos if weights is None else \
+            (photos, tf.constant(np.tile(weights, (len(photos), 1))))
+        chunks.append(np.asarray(_forward(model, args)))
+    out = np.concatenate(chunks)
     out = np.clip(out[:, :h, :w], 0, 255).astype(np.float32)
     return out[0] if single else out
 
@@ -312,7 +387,7 @@ def in_precision(model: keras.Model, precision: str) -> keras.Model:
     if cached is None or cached[0] is not model:
         def with_policy(layer):
             config = layer.get_config()
-            if not isinstance(layer, (keras.layers.InputLayer, ScaledTanh)):
+            if not isinstance(layer, (keras.layers.InputLayer, ScaledTanh, StyleMix)):
                 config["dtype"] = "mixed_bfloat16"
             return layer.__class__.from_config(config)
         copy = keras.models.clone_model(model, clone_function=with_policy)
@@ -321,8 +396,9 @@ def in_precision(model: keras.Model, precision: str) -> keras.Model:
     return cached[1]
 
 
-def _forward(model: keras.Model, x: tf.Tensor) -> tf.Tensor:
-    """``model(x)`` in a compiled function (one per model, any size)."""
+def _forward(model: keras.Model, x: tf.Tensor | tuple[tf.Tensor, tf.Tensor]) -> tf.Tensor:
+    """``model(x)`` in a compiled function (one per model, any size); ``x``: photos,
+    or (photos, style weights) for a many-style network."""
     fn = _FORWARD.get(id(model))
     if fn is None or fn[0] is not model:
         step = tf.function(lambda t: model(t, training=False), reduce_retracing=True)
@@ -349,20 +425,57 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
 PRETRAINED_DIR = Path(__file__).resolve().parent / "models"
 
 
-def pretrained_names() -> tuple[str, ...]:
-    """Return the paintings a committed network exists for."""
-    return tuple(sorted(p.parent.name for p in PRETRAINED_DIR.glob("*/model.keras")))
+def _trained_styles(folder: Path) -> list[str] | None:
+    """The paintings of a committed many-style network's folder (from its
+    ``config.json``); None for a one-style network."""
+    import json
+    try:
+        style = json.loads((folder / "config.json").read_text())["style"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return None if isinstance(style, str) else list(style)
 
 
-def load_pretrained(style: str) -> keras.Model:
-    """Return the committed network for the painting ``style`` (e.g. ``"starry_night"``)."""
-    path = PRETRAINED_DIR / str(style) / "model.keras"
+def pretrained_names(many: bool = False) -> tuple[str, ...]:
+    """Return the committed networks: one-style ones by painting, or with
+    ``many`` the many-style ones by folder (e.g. ``"four_paintings"``)."""
+    folders = [p.parent for p in PRETRAINED_DIR.glob("*/model.keras")]
+    return tuple(sorted(f.name for f in folders if (_trained_styles(f) is not None) == many))
+
+
+def load_pretrained(name: str) -> keras.Model:
+    """Return the committed network ``name``: a painting (``"starry_night"``) or a
+    many-style network's folder (``"four_paintings"``)."""
+    path = PRETRAINED_DIR / str(name) / "model.keras"
     if not path.is_file():
-        raise WeightsError(f"No trained network for {style!r}. Trained here: "
-                           f"{', '.join(pretrained_names()) or 'none'}. Fix: pick one of "
+        known = pretrained_names() + pretrained_names(many=True)
+        raise WeightsError(f"No trained network for {name!r}. Trained here: "
+                           f"{', '.join(known) or 'none'}. Fix: pick one of "
                            f"those, or train one with `python -m style_lib.fast train "
-                           f"--style {style} --out DIR`.")
+                           f"--style {name} --out DIR`.")
     return load_model(path)
+
+
+def find_pretrained(*paintings: str) -> tuple[keras.Model, str | None]:
+    """Return a committed network that paints ``paintings`` and the ``style`` to pass.
+
+    One painting: its own network if there is one (style None), else a
+    many-style network holding it (style = the painting). Several: a
+    many-style network holding all of them (style None: the caller blends).
+    """
+    if len(paintings) == 1 and paintings[0] in pretrained_names():
+        return load_pretrained(paintings[0]), None
+    for name in pretrained_names(many=True):
+        if set(paintings) <= set(_trained_styles(PRETRAINED_DIR / name) or ()):
+            return load_pretrained(name), (paintings[0] if len(paintings) == 1 else None)
+    if len(paintings) == 1:
+        return load_pretrained(paintings[0]), None      # raises, listing what there is
+    held = {n: _trained_styles(PRETRAINED_DIR / n) for n in pretrained_names(many=True)}
+    raise WeightsError(f"No trained network holds all of {', '.join(paintings)}. Many-style "
+                       "networks here: " + ("; ".join(f"{n} ({', '.join(s)})" for n, s in
+                                                       held.items()) or "none")
+                       + ". Fix: pick styles of one network, or train one with `python -m "
+                       f"style_lib.fast train --style {' '.join(paintings)} --out DIR`.")
 
 
 def load_model(path: str | os.PathLike) -> keras.Model:
