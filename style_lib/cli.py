@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import settings
-from .errors import OneLineParser, StyleLibError
+from .errors import OneLineParser, SettingsError, StyleLibError
 
 
 def _positive_int(text: str) -> int:
@@ -106,11 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "default)")
     p.add_argument("--method", choices=("optimize", "fast"), default="optimize",
                    help="optimize: Gatys et al.'s pixel optimisation (default); fast: one "
-                   "forward pass of a trained network (notebook 09): STYLE names a "
-                   "committed network (starry_night, great_wave) unless --model is given")
+                   "forward pass of a trained network (notebooks 09-10): STYLE names a "
+                   "committed network (starry_night, great_wave, or one of the many-style "
+                   "network's paintings) unless --model is given")
     p.add_argument("--model", type=Path, default=None,
                    help="with --method fast: a .keras network from "
-                        "`python -m style_lib.fast train`")
+                        "`python -m style_lib.fast train` (several STYLEs: a "
+                        "many-style network blends them)")
     p.add_argument("--seed", type=_seed, default=0, help="random seed, a whole number "
                    ">= 0 (default 0)")
     p.add_argument("-q", "--quiet", action="store_true",
@@ -169,8 +171,6 @@ def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
                      f"got {len(args.mask)} for {n} styles")
     if args.model is not None and args.method != "fast":
         parser.error("--model needs --method fast")
-    if args.method == "fast" and n > 1:
-        parser.error("--method fast takes one STYLE: a network paints one painting")
     if args.sizes is not None:
         if any(b <= a for a, b in zip(args.sizes, args.sizes[1:])):
             parser.error(f"--sizes must increase, e.g. 256 512 1024; got "
@@ -338,9 +338,17 @@ def _run_fast(args, size: int, inputs: list[Path], signals: _Signals) -> int:
     from . import data, images
     from .fast import network
     start = time.perf_counter()
-    model = network.load_model(args.model) if args.model is not None \
-        else network.load_pretrained(args.style[0])
-    picture = network.stylize_fast(model, data.as_image(args.content, size),
+    if args.model is not None:
+        model, style = network.load_model(args.model), None
+    else:
+        model, style = network.find_pretrained(*args.style)
+    if network.style_names(model) is not None:     # many styles: pick or blend ours
+        weights = args.style_blend_weights or [1.0] * len(args.style)
+        style = dict(zip(args.style, weights))
+    elif len(args.style) > 1:
+        raise SettingsError(f"{args.model} paints one painting; several STYLEs need a "
+                            "many-style network (notebook 10). Fix: one STYLE.")
+    picture = network.stylize_fast(model, data.as_image(args.content, size), style=style,
                                    precision=args.precision)
     with signals.deferred():
         out = images.save_image(picture, args.output, inputs=inputs, overwrite=args.overwrite)

@@ -194,27 +194,34 @@ MIRRORED = textwrap.dedent("""
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from style_lib.fast import training
     from style_lib import training_photos
-    config = training.TrainConfig(style="starry_night", photos=tuple(training_photos.TRAINING_NAMES[:3]),
-                                  size=32, style_size=64, batch_size=4, steps=3, width=0.25,
-                                  precision="float32", seed=0)
     out = {}
-    for name, strategy in (("one", None), ("two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
-        r = training.train(config, sys.argv[1] + "/" + name, strategy=strategy, progress=False)
-        out[name] = {"total": r.history["total"],
-                     "replicas": (strategy or tf.distribute.get_strategy()).num_replicas_in_sync}
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])   # one per process
+    for style in ("starry_night", ("starry_night", "great_wave")):   # one style; many (notebook 10)
+        config = training.TrainConfig(style=style, photos=tuple(training_photos.TRAINING_NAMES[:3]),
+                                      size=32, style_size=64, batch_size=4, steps=3, width=0.25,
+                                      precision="float32", seed=0)
+        for name, strategy in (("one", None), ("two", mirrored)):
+            r = training.train(config, f"{sys.argv[1]}/{len(config.styles)}/{name}",
+                               strategy=strategy, progress=False)
+            out[f"{len(config.styles)} {name}"] = {
+                "total": r.history["total"],
+                "replicas": (strategy or tf.distribute.get_strategy()).num_replicas_in_sync}
     print(json.dumps(out))
 """)
 
 
 def test_training_runs_unchanged_on_two_devices(demo_images, tmp_path):
-    """MirroredStrategy over two logical CPUs: the same losses as one device."""
+    """MirroredStrategy over two logical CPUs: the same losses as one device, for a
+    one-style and a two-style network."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     run = subprocess.run([sys.executable, "-c", MIRRORED, str(tmp_path)], env=env,
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     out = json.loads(run.stdout.strip().splitlines()[-1])
-    assert out["one"]["replicas"] == 1 and out["two"]["replicas"] == 2
-    np.testing.assert_allclose(out["two"]["total"], out["one"]["total"], rtol=2e-3)
+    for n in (1, 2):
+        one, two = out[f"{n} one"], out[f"{n} two"]
+        assert one["replicas"] == 1 and two["replicas"] == 2
+        np.testing.assert_allclose(two["total"], one["total"], rtol=2e-3)
 
 
 def test_the_app_shows_a_picture_and_refuses_a_bad_upload(small_net):

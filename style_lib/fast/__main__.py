@@ -1,7 +1,14 @@
 """``python -m style_lib.fast``: train a transformation network, or apply one.
 
     python -m style_lib.fast train --style starry_night --out models/starry_night
+    python -m style_lib.fast train --style starry_night great_wave the_scream the_kiss --out models/four
+    python -m style_lib.fast train --add-to models/four/model.keras --style shipwreck --out models/five
     python -m style_lib.fast stylize --model models/starry_night/model.keras chelsea -o cat.jpg
+    python -m style_lib.fast stylize --model models/four/model.keras --style starry_night=1,the_kiss=1 chelsea -o cat.jpg
+
+Several paintings train one network with conditional instance normalisation
+(Dumoulin et al.); ``--add-to`` adds a painting to such a network by fitting
+only its scales and shifts (every convolution frozen).
 
 ``train`` resumes a folder's run where it stopped (Ctrl-C keeps the last
 checkpoint and writes ``model.keras``); it writes ``config.json`` (the
@@ -23,8 +30,12 @@ def _parser() -> OneLineParser:
     d = TrainConfig()
     p = OneLineParser(prog="python -m style_lib.fast", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="train a network for one painting")
-    t.add_argument("--style", required=True, help="demo painting name or image file")
+    t = sub.add_parser("train", help="train a network for one painting or several")
+    t.add_argument("--style", required=True, nargs="+",
+                   help="demo painting names or image files (several: one many-style network)")
+    t.add_argument("--add-to", type=Path, default=None, metavar="MODEL",
+                   help="a many-style network's .keras file: add --style to it, training "
+                        "only its scales and shifts")
     t.add_argument("--out", required=True, type=Path, help="output folder (resumed if it exists)")
     t.add_argument("--steps", type=int, default=d.steps, help="training steps (default %(default)s)")
     t.add_argument("--size", type=int, default=d.size, help="crop side in px (default %(default)s)")
@@ -51,6 +62,8 @@ def _parser() -> OneLineParser:
     s = sub.add_parser("stylize", help="apply a trained network to an image")
     s.add_argument("--model", required=True, type=Path, help="a .keras file")
     s.add_argument("image", help="demo name or image file")
+    s.add_argument("--style", default=None, help="for a many-style network: a style's "
+                   "name, or a blend such as starry_night=1,the_kiss=1")
     s.add_argument("-o", "--output", required=True, type=Path, help="output image file")
     s.add_argument("--size", type=int, default=None, help="longest side (default: as is, "
                    "at most 1024)")
@@ -78,9 +91,18 @@ def _strategy(devices: int):
 
 def _train(args, argv: list[str]) -> None:
     from ..plots import loss_plot_png
-    from .training import TrainConfig, smoothed, train
+    from .training import TrainConfig, add_style_config, smoothed, train
     names = {f.name for f in fields(TrainConfig)}
-    config = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+    settings = {k: v for k, v in vars(args).items() if k in names}
+    settings["style"] = settings["style"][0] if len(args.style) == 1 else tuple(args.style)
+    if args.add_to is not None:
+        if len(args.style) != 1:
+            raise SettingsError("--add-to adds one painting at a time. Fix: one name after "
+                                "--style.")
+        given = {k: v for k, v in settings.items() if k != "style" and _given(k, argv)}
+        config = add_style_config(args.add_to, args.style[0], **given)
+    else:
+        config = TrainConfig(**settings)
     strategy = _strategy(args.devices)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "command.txt").write_text(
@@ -88,7 +110,8 @@ def _train(args, argv: list[str]) -> None:
     result = train(config, args.out, strategy=strategy, checkpoint_every=args.checkpoint_every,
                    progress=not args.quiet)
     (args.out / "loss.png").write_bytes(loss_plot_png(
-        smoothed(result.history), weights=vars(args), title=f"training for {config.style}",
+        smoothed(result.history), weights=vars(args),
+        title=f"training for {', '.join(config.styles)}",
         figsize=(6, 4), dpi=100, xlabel="training step (mean of the last 50 batches)"))
     if result.interrupted:
         raise KeyboardInterrupt
@@ -102,12 +125,34 @@ def _stylize(args) -> None:
     from .network import load_model, stylize_fast
     check_output_path(args.output, overwrite=args.overwrite)
     model = load_model(args.model)
+    style = _style_argument(args.style)
     image = as_image(args.image)
     if args.size or max(image.shape[:2]) > 1024:
         image = as_image(image, args.size or 1024)
-    picture = stylize_fast(model, image, precision=args.precision)
+    picture = stylize_fast(model, image, style=style, precision=args.precision)
     out = save_image(picture, args.output, overwrite=args.overwrite)
     print(f"Wrote {out}")
+
+
+def _given(setting: str, argv: list[str]) -> bool:
+    """True if the option of ``setting`` is on the command line."""
+    flag = "--" + setting.replace("_", "-")
+    return any(a == flag or a.startswith(flag + "=") for a in argv)
+
+
+def _style_argument(text: str | None):
+    """``None``, a name, or ``"a=1,b=2"`` as a dict name -> weight."""
+    if text is None or "=" not in text:
+        return text
+    weights = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise SettingsError(f"--style {text!r}: {value!r} is not a number. Fix: e.g. "
+                                "--style starry_night=1,the_kiss=0.5") from None
+    return weights
 
 
 def main(argv: list[str] | None = None) -> int:

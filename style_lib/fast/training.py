@@ -12,6 +12,13 @@ on random crops of the training photos (:mod:`style_lib.training_photos`).
 It checkpoints, resumes, keeps the last checkpoint on Ctrl-C, and runs
 unchanged on one CPU, one GPU or several devices (pass a
 ``tf.distribute`` strategy, e.g. ``MirroredStrategy``).
+
+Several paintings (``TrainConfig(style=("starry_night", "great_wave", ...))``)
+train one network with conditional instance normalisation (Dumoulin et al.
+2016): each batch is stylised in one painting, picked at random, and the
+objective's blend weights pick that painting's Gram targets. With
+``base_model`` and ``train_only_norms``, a new painting is added to a
+trained network by fitting only its ``γ, β`` (:func:`add_style_config`).
 """
 from __future__ import annotations
 
@@ -34,10 +41,10 @@ from ..images import resize_image
 from ..objective import StyleObjective, style_targets
 from ..settings import check_size, check_steps, check_weight
 from ..vgg import FeatureExtractor
-from .network import build_transform_net, save_model
+from .network import build_transform_net, load_model, save_model, style_names
 
-__all__ = ["TrainConfig", "TrainResult", "train", "random_crops", "smoothed", "JOHNSON_CONTENT_LAYERS",
-           "JOHNSON_STYLE_LAYERS"]
+__all__ = ["TrainConfig", "TrainResult", "train", "add_style_config", "random_crops", "smoothed",
+           "style_of_step", "JOHNSON_CONTENT_LAYERS", "JOHNSON_STYLE_LAYERS"]
 
 #: Johnson et al.'s layers: content at relu2_2, style at relu1_2 ... relu4_3
 #: (our ``convX_Y`` features are after the ReLU).
@@ -49,15 +56,19 @@ JOHNSON_STYLE_LAYERS = ("conv1_2", "conv2_2", "conv3_3", "conv4_3")
 class TrainConfig:
     """What to train; saved beside the model so a run can be repeated.
 
-    ``style``: demo painting name or path; ``photos``: training photo names
+    ``style``: demo painting name or path, or a tuple of several (one
+    network for all: conditional instance normalisation); ``photos``: training photo names
     (default: :data:`style_lib.training_photos.TRAINING_NAMES`); ``size``:
     side of the square random crops (px); ``style_size``: longest side of
     the painting when its Gram targets are computed; weights α, β, γ of
     ``J`` per picture; ``width`` and ``upsample`` as for
-    :func:`~style_lib.fast.network.build_transform_net`.
+    :func:`~style_lib.fast.network.build_transform_net`. ``base_model``: a
+    many-style network's ``.keras`` file to start from (its styles must
+    begin ``style``); ``train_only_norms``: fit only the ``γ, β`` of the
+    styles the base model lacks, every convolution frozen.
     """
 
-    style: str = "starry_night"
+    style: str | tuple[str, ...] = "starry_night"
     photos: tuple[str, ...] = ()
     size: int = 128
     style_size: int = 256
@@ -73,6 +84,18 @@ class TrainConfig:
     tv_weight: float = 10.0          # about 1 % of J: smooths without blurring
     precision: str = "auto"
     seed: int = 0
+    base_model: str = ""
+    train_only_norms: bool = False
+
+    @property
+    def styles(self) -> tuple[str, ...]:
+        """The paintings, one or several."""
+        return (self.style,) if isinstance(self.style, str) else tuple(self.style)
+
+    @property
+    def conditional(self) -> bool:
+        """True for a many-style network (``style`` a tuple)."""
+        return not isinstance(self.style, str)
 
     def checked(self) -> "TrainConfig":
         """Return a copy with photos filled in, or raise SettingsError."""
@@ -93,7 +116,18 @@ class TrainConfig:
         if held_out:
             raise SettingsError(f"{held_out} are held out for evaluation and never "
                                 "trained on. Fix: leave photos empty for the training set.")
-        return TrainConfig(**{**asdict(self), "photos": photos,
+        style = self.style if isinstance(self.style, str) else tuple(self.style)
+        if not style or len(set(self.styles)) != len(self.styles) or not all(
+                isinstance(name, str) and name for name in self.styles):
+            raise SettingsError(f"style must be a painting name or a tuple of different "
+                                f"names, not {self.style!r}.")
+        if (self.base_model or self.train_only_norms) and isinstance(style, str):
+            raise SettingsError("base_model and train_only_norms are for many-style "
+                                "networks. Fix: style=(the base model's styles..., new one).")
+        if self.train_only_norms and not self.base_model:
+            raise SettingsError("train_only_norms needs a base_model to take the "
+                                "convolutions from. Fix: base_model='path/model.keras'.")
+        return TrainConfig(**{**asdict(self), "style": style, "photos": photos,
                               "content_layers": tuple(self.content_layers),
                               "style_layers": tuple(self.style_layers)})
 
@@ -145,10 +179,10 @@ def _objective(config: TrainConfig) -> StyleObjective:
     from ..data import as_image
     layers = list(dict.fromkeys(config.content_layers + config.style_layers))
     extractor = FeatureExtractor(layers, precision=config.precision, verbose=False)
-    style = as_image(config.style, config.style_size)
+    paintings = [as_image(name, config.style_size) for name in config.styles]
     objective = StyleObjective(extractor, content_layers=config.content_layers,
                                style_layers=config.style_layers,
-                               targets=style_targets(extractor, [style], config.style_layers))
+                               targets=style_targets(extractor, paintings, config.style_layers))
     objective.set_weights(content_weight=config.content_weight,
                           style_weight=config.style_weight, tv_weight=config.tv_weight)
     return objective
@@ -161,6 +195,77 @@ def _dataset(config: TrainConfig) -> tf.data.Dataset:
     spec = tf.TensorSpec((config.size, config.size, 3), tf.float32)
     return (tf.data.Dataset.from_generator(lambda: crops, output_signature=spec)
             .batch(config.batch_size, drop_remainder=True).prefetch(2))
+
+
+def style_of_step(seed: int, step: int, choices: Sequence[int]) -> int:
+    """Return the painting (one of ``choices``, indices into the styles) of batch ``step``.
+
+    Random but fixed by ``(seed, step)``, so a resumed run continues the
+    same sequence.
+    """
+    return int(choices[np.random.default_rng([seed, step]).integers(len(choices))])
+
+
+def _network(config: TrainConfig) -> tuple[keras.Model, list[tf.Variable], list[int]]:
+    """Build the network (from ``base_model`` if given).
+
+    Returns it, the variables to train and the styles (indices) to train on:
+    all of them, or with ``train_only_norms`` those the base model lacks.
+    """
+    model = build_transform_net(config.width, upsample=config.upsample,
+                                styles=list(config.styles) if config.conditional else None)
+    every_style = list(range(len(config.styles)))
+    if not config.base_model:
+        return model, list(model.trainable_variables), every_style
+    base = _base_model(config)
+    names = style_names(base)
+    base_values = {v.path: v.numpy() for v in base.weights}
+    norms = []
+    for v in model.weights:
+        value = base_values.get(v.path)
+        is_norm = v.path.endswith(("/gamma", "/beta")) and len(v.shape) == 2
+        if is_norm and value is not None and value.shape[1:] == tuple(v.shape[1:]):
+            # (N_base, C) -> (N, C): a new style starts from the mean of the others
+            extra = np.repeat(value.mean(axis=0, keepdims=True), v.shape[0] - value.shape[0], 0)
+            value = np.concatenate([value, extra])
+            norms.append(v)
+        if value is None or value.shape != tuple(v.shape):
+            raise SettingsError(f"{config.base_model} has another design (no {v.path} of "
+                                f"shape {tuple(v.shape)}). Fix: the same width and upsample.")
+        v.assign(value)
+    if config.train_only_norms:
+        return model, norms, every_style[len(names):]
+    return model, list(model.trainable_variables), every_style
+
+
+def _base_model(config: TrainConfig) -> keras.Model:
+    """Load ``config.base_model``; its styles must begin ``config.style`` and miss some."""
+    base = load_model(config.base_model)
+    names = style_names(base) or []
+    if tuple(names) != config.styles[:len(names)] or len(names) == len(config.styles):
+        raise SettingsError(f"the base model holds {names}; style must start with those "
+                            "and add at least one. Fix: style=(*those, 'new_painting').")
+    return base
+
+
+def add_style_config(base_model: str | os.PathLike, style: str, **settings) -> TrainConfig:
+    """Return the :class:`TrainConfig` that adds painting ``style`` to a many-style network.
+
+    Only the new style's ``γ, β`` train (``train_only_norms``); its other
+    settings are read from the base model's ``config.json`` when it sits
+    beside the model, and ``settings`` override them.
+    """
+    base_model = Path(base_model)
+    names = style_names(load_model(base_model))
+    if not names:
+        raise SettingsError(f"{base_model} is a one-style network. Fix: a many-style "
+                            "network (trained with several paintings).")
+    saved = _read_json(base_model.parent / "config.json")
+    known = {f for f in TrainConfig.__dataclass_fields__}
+    base = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k in known}
+    base.pop("steps", None)
+    return TrainConfig(**{**base, **settings, "style": (*names, style),
+                          "base_model": str(base_model), "train_only_norms": True})
 
 
 def _read_json(path: Path) -> dict:
@@ -180,7 +285,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
           strategy: tf.distribute.Strategy | None = None, resume: bool = True,
           checkpoint_every: int = 100, progress: bool | None = None,
           callback: Callable[[int, dict[str, float]], Any] | None = None) -> TrainResult:
-    """Train a transformation network for ``config.style``; return a :class:`TrainResult`.
+    """Train a transformation network for ``config.style`` (one painting or several);
+    return a :class:`TrainResult`.
 
     Writes into ``out_dir``: ``checkpoints/`` (every ``checkpoint_every``
     steps and on Ctrl-C), ``history.json`` (the loss curve), ``config.json``
@@ -205,18 +311,22 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
     if resume and saved and changed:
         raise SettingsError(f"{out} holds a run with other settings ({', '.join(changed)}). "
                             "Fix: another output folder, or resume=False to start over.")
+    if config.base_model:
+        _base_model(config)                           # a wrong base fails before VGG16
     _write_json(out / "config.json", now)
     objective = _objective(config)
     keras.utils.set_random_seed(config.seed)     # after VGG16 is built: same start every run
     with strategy.scope():
-        model = build_transform_net(config.width, upsample=config.upsample)
+        model, trained, choices = _network(config)
         optimizer = keras.optimizers.Adam(config.learning_rate)
-        optimizer.build(model.trainable_variables)
+        optimizer.build(trained)
         step_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step_var)
     manager = tf.train.CheckpointManager(checkpoint, out / "checkpoints", max_to_keep=2)
     history: dict[str, list[float]] = {k: [] for k in
                                        ("step", "total", "content", "style", "tv", "seconds")}
+    if config.conditional:
+        history["painting"] = []                   # index into config.styles, per step
     if resume and manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint)
         old = _read_json(out / "history.json")      # written at each checkpoint
@@ -226,20 +336,24 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
         step_var.assign(0)
     global_batch = config.batch_size
 
-    def replica_step(photos):
+    def replica_step(photos, style):
         targets = [tf.stop_gradient(t) for t in objective.content_targets(photos)]
+        inputs = (photos if not config.conditional
+                  else (photos, tf.tile(style[tf.newaxis], [tf.shape(photos)[0], 1])))
         with tf.GradientTape() as tape:
-            pictures = model(photos, training=True)
+            pictures = model(inputs, training=True)
             terms = objective.terms(pictures, targets)
             loss = terms.total / global_batch
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        grads = tape.gradient(loss, trained)
+        optimizer.apply_gradients(zip(grads, trained))
         return tf.stack([terms.total, terms.content, terms.style, terms.tv]) / global_batch
 
     @tf.function
-    def train_step(batch):
-        per_replica = strategy.run(replica_step, args=(batch,))
+    def train_step(batch, style):
+        per_replica = strategy.run(replica_step, args=(batch, style))
         return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    n_styles = len(config.styles)
 
     data = iter(strategy.experimental_distribute_dataset(_dataset(config)))
     start_step = int(step_var.numpy())
@@ -248,7 +362,11 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
     started = time.perf_counter() - (history["seconds"][-1] if history["seconds"] else 0.0)
     try:
         while int(step_var.numpy()) < config.steps:
-            values = train_step(next(data)).numpy()
+            painting = (style_of_step(config.seed, int(step_var.numpy()) + 1, choices)
+                        if config.conditional else 0)
+            one_hot = np.eye(n_styles, dtype=np.float32)[painting]
+            objective.blend_weights.assign(one_hot)       # this batch's Gram targets
+            values = train_step(next(data), tf.constant(one_hot)).numpy()
             step = int(step_var.assign_add(1).numpy())
             terms = dict(zip(("total", "content", "style", "tv"), map(float, values)))
             if not all(math.isfinite(v) for v in terms.values()):
@@ -258,6 +376,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
             for key, value in terms.items():
                 history[key].append(value)
             history["seconds"].append(time.perf_counter() - started)
+            if config.conditional:
+                history["painting"].append(painting)
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix(loss=f"{terms['total']:.3g}",
