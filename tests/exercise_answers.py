@@ -580,3 +580,49 @@ def inorm_no_affine(x, gamma, beta):
     x = tf.convert_to_tensor(x, tf.float32)
     mean, var = tf.nn.moments(x, axes=[1, 2], keepdims=True)
     return (x - mean) / tf.sqrt(var + 1e-5)
+
+
+# --- 10.1 conditional instance normalisation --------------------------------
+
+def cin_ok(x, style, gammas, betas):
+    x = tf.convert_to_tensor(x, tf.float32)
+    mean, var = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+    gamma = tf.matmul(style, gammas)[:, None, None, :]          # (B, 1, 1, C)
+    beta = tf.matmul(style, betas)[:, None, None, :]
+    return (x - mean) / tf.sqrt(var + 1e-5) * gamma + beta
+
+
+def cin_blend_outputs(x, style, gammas, betas):  # blending the N outputs: the same, by linearity
+    x = np.asarray(x, np.float64)
+    norm = (x - x.mean(axis=(1, 2), keepdims=True)) / np.sqrt(x.var(axis=(1, 2), keepdims=True)
+                                                             + 1e-5)
+    outs = [norm * np.asarray(g) + np.asarray(b) for g, b in zip(gammas, betas)]
+    return sum(np.asarray(style)[:, s, None, None, None] * outs[s] for s in range(len(outs)))
+
+
+def cin_library(x, style, gammas, betas):
+    from style_lib.fast.normalization import ConditionalInstanceNormalization
+    layer = ConditionalInstanceNormalization(np.shape(gammas)[0])
+    layer.build(np.shape(x))
+    layer.set_weights([np.asarray(gammas, np.float32), np.asarray(betas, np.float32)])
+    return layer(tf.convert_to_tensor(x, tf.float32), tf.convert_to_tensor(style, tf.float32))
+
+
+def cin_first_style(x, style, gammas, betas):      # the weights ignored: style 0 for all
+    return inorm_ok(x, gammas[0], betas[0])
+
+
+def cin_mean_style(x, style, gammas, betas):       # every style equally
+    return inorm_ok(x, np.mean(gammas, 0), np.mean(betas, 0))
+
+
+def cin_first_picture(x, style, gammas, betas):    # the first picture's blend for all
+    style = np.tile(np.asarray(style)[:1], (np.shape(x)[0], 1))
+    return cin_ok(x, style, gammas, betas)
+
+
+def cin_batch_statistics(x, style, gammas, betas):
+    x = tf.convert_to_tensor(x, tf.float32)
+    mean, var = tf.nn.moments(x, axes=[0, 1, 2], keepdims=True)
+    return ((x - mean) / tf.sqrt(var + 1e-5) * tf.matmul(style, gammas)[:, None, None, :]
+            + tf.matmul(style, betas)[:, None, None, :])

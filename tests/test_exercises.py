@@ -178,6 +178,14 @@ EXERCISES = {
         [(a.inorm_batch_norm, "that is batch normalisation"),
          (a.inorm_layer_norm, "that is layer normalisation"),
          (a.inorm_no_affine, "now scale by gamma and add beta")]),
+    "10.1 conditional instance norm": Exercise(
+        "10_many_styles.ipynb", 1, checks.check_conditional_instance_norm,
+        "checks.check_conditional_instance_norm(my_conditional_instance_norm)",
+        [a.cin_ok, a.cin_blend_outputs, a.cin_library],
+        [(a.cin_first_style, "used the first style's gamma and beta"),
+         (a.cin_mean_style, "averaged the styles' gamma and beta"),
+         (a.cin_first_picture, "the first picture's weights"),
+         (a.cin_batch_statistics, "over the batch too")]),
 }
 
 RIGHT = [(ex, fn) for ex, e in EXERCISES.items() for fn in e.right]

@@ -41,6 +41,8 @@ The checkers, by notebook and exercise, with the signature each expects:
   mask) -> (C, C)``
 * 09, exercise 1 (:mod:`.fast`): :func:`check_instance_norm` --
   ``instance_norm(x, gamma, beta) -> (B, H, W, C)``
+* 10, exercise 1 (:mod:`.fast`): :func:`check_conditional_instance_norm` --
+  ``conditional_instance_norm(x, style, gammas, betas) -> (B, H, W, C)``
 
 How a check runs and how it finds its hints: :mod:`.engine`, the machinery
 they share (and :func:`rel_error`, the measure they print).
@@ -50,7 +52,7 @@ from __future__ import annotations
 from .color import check_combine_luminance
 from .content import check_content_gradient, check_content_loss
 from .engine import TOLERANCE, rel_error
-from .fast import check_instance_norm
+from .fast import check_conditional_instance_norm, check_instance_norm
 from .gram import check_gram_matrix, check_guided_gram
 from .interactive import check_strength_callback, check_style_share
 from .style import check_style_loss
@@ -63,4 +65,4 @@ __all__ = ["check_gram_matrix", "check_guided_gram", "check_combine_luminance",
            "check_content_loss", "check_content_gradient",
            "check_style_loss",
            "check_total_variation", "check_preprocess", "check_feature_shape",
-           "check_receptive_field", "check_instance_norm", "rel_error", "TOLERANCE"]
+           "check_receptive_field", "check_instance_norm", "check_conditional_instance_norm", "rel_error", "TOLERANCE"]
