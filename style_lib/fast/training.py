@@ -16,7 +16,8 @@ unchanged on one CPU, one GPU or several devices (pass a
 Several paintings (``TrainConfig(style=("starry_night", "great_wave", ...))``)
 train one network with conditional instance normalisation (Dumoulin et al.
 2016): each batch is stylised in one painting, picked at random, and the
-objective's blend weights pick that painting's Gram targets. With
+objective's Gram targets (variables) are set to that painting's, so a step
+costs what a one-painting step costs. With
 ``base_model`` and ``train_only_norms``, a new painting is added to a
 trained network by fitting only its ``γ, β`` (:func:`add_style_config`).
 """
@@ -28,7 +29,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -175,17 +176,23 @@ def random_crops(photos: Sequence[np.ndarray], size: int, seed: int = 0):
         yield np.ascontiguousarray(crop, np.float32)
 
 
-def _objective(config: TrainConfig) -> StyleObjective:
+def _objective(config: TrainConfig) -> tuple[StyleObjective, list[list[tf.Tensor]]]:
+    """Return the objective and every painting's Gram targets ``[painting][layer]``.
+
+    The objective holds one painting's targets, as variables: assign another
+    painting's to switch (no retracing, one style term per picture).
+    """
     from ..data import as_image
     layers = list(dict.fromkeys(config.content_layers + config.style_layers))
     extractor = FeatureExtractor(layers, precision=config.precision, verbose=False)
     paintings = [as_image(name, config.style_size) for name in config.styles]
+    grams = style_targets(extractor, paintings, config.style_layers)
+    current = [tf.Variable(g, trainable=False, name="style_target") for g in grams[0]]
     objective = StyleObjective(extractor, content_layers=config.content_layers,
-                               style_layers=config.style_layers,
-                               targets=style_targets(extractor, paintings, config.style_layers))
+                               style_layers=config.style_layers, targets=[current])
     objective.set_weights(content_weight=config.content_weight,
                           style_weight=config.style_weight, tv_weight=config.tv_weight)
-    return objective
+    return objective, grams
 
 
 def _dataset(config: TrainConfig) -> tf.data.Dataset:
@@ -261,7 +268,7 @@ def add_style_config(base_model: str | os.PathLike, style: str, **settings) -> T
         raise SettingsError(f"{base_model} is a one-style network. Fix: a many-style "
                             "network (trained with several paintings).")
     saved = _read_json(base_model.parent / "config.json")
-    known = {f for f in TrainConfig.__dataclass_fields__}
+    known = {f.name for f in fields(TrainConfig)}
     base = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k in known}
     base.pop("steps", None)
     return TrainConfig(**{**base, **settings, "style": (*names, style),
@@ -314,7 +321,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
     if config.base_model:
         _base_model(config)                           # a wrong base fails before VGG16
     _write_json(out / "config.json", now)
-    objective = _objective(config)
+    objective, grams = _objective(config)
     keras.utils.set_random_seed(config.seed)     # after VGG16 is built: same start every run
     with strategy.scope():
         model, trained, choices = _network(config)
@@ -364,8 +371,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
         while int(step_var.numpy()) < config.steps:
             painting = (style_of_step(config.seed, int(step_var.numpy()) + 1, choices)
                         if config.conditional else 0)
+            for target, gram in zip(objective.targets[0], grams[painting]):
+                target.assign(gram)                       # this batch's painting
             one_hot = np.eye(n_styles, dtype=np.float32)[painting]
-            objective.blend_weights.assign(one_hot)       # this batch's Gram targets
             values = train_step(next(data), tf.constant(one_hot)).numpy()
             step = int(step_var.assign_add(1).numpy())
             terms = dict(zip(("total", "content", "style", "tv"), map(float, values)))
