@@ -1,11 +1,12 @@
-"""Notebook 07 in a real browser: JupyterLab + headless Chromium (Playwright).
+"""Notebooks 07 and 10 in a real browser: JupyterLab + headless Chromium (Playwright).
 
-Starts JupyterLab on 127.0.0.1 in a temporary folder holding a copy of
-notebook 07, opens it in Debian's Chromium (/usr/bin/chromium; Playwright's
+Starts JupyterLab on 127.0.0.1 in a temporary folder holding a copy of the
+notebook, opens it in Debian's Chromium (/usr/bin/chromium; Playwright's
 own browser download is never used), runs all cells from the Run menu, waits
-for the app's preview, presses ArrowRight on the style-weight slider and
-checks that the preview <img> changes. A screenshot goes to ``tmp_path`` and
-to ``test-output/browser/`` in the repository (git-ignored).
+for the app's picture, presses ArrowRight on a slider (notebook 07: the
+style weight; notebook 10: a painting's blend weight) and checks that the
+picture <img> changes. Screenshots go to ``tmp_path`` and to
+``test-output/browser/<notebook>/`` in the repository (git-ignored).
 
 Skipped when Chromium is missing, except under CI (env ``CI`` set), where a
 missing browser is a failure.
@@ -29,6 +30,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "07_interactive_weights.ipynb"
+BLEND_NOTEBOOK = REPO / "notebooks" / "10_many_styles.ipynb"
 CHROMIUM = Path(os.environ.get("STYLE_LIB_CHROMIUM", "/usr/bin/chromium"))
 OUTPUT = REPO / "test-output" / "browser"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -161,87 +163,143 @@ def _cells_done(page) -> tuple[bool, str]:
             f"{len(prompts)} code cells, {busy} running, {blank} not run")
 
 
-def test_slider_changes_the_preview_in_jupyterlab(tmp_path: Path, mirror_dir: Path) -> None:
-    chromium = _browser_or_skip()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    started = time.monotonic()
+class _Notebook:
+    """``notebook`` copied to a fresh JupyterLab, opened in Chromium, Run All done.
 
-    root = tmp_path / "lab"
-    root.mkdir()
-    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
-    lab = _Lab(root, tmp_path / "home", mirror_dir)
-    shot = tmp_path / "notebook07_app.png"
-    try:
-        lab.wait_ready(SERVER_START_S)
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
+    Use as a context manager; ``page`` is the Playwright page. Screenshots
+    and the server log are copied to ``test-output/browser/`` on exit.
+    """
+
+    def __init__(self, notebook: Path, tmp_path: Path, mirror_dir: Path) -> None:
+        self.notebook, self.tmp_path, self.mirror_dir = notebook, tmp_path, mirror_dir
+
+    def __enter__(self):
+        chromium = _browser_or_skip()
+        sync_api = pytest.importorskip("playwright.sync_api")
+        root = self.tmp_path / "lab"
+        root.mkdir()
+        shutil.copy(self.notebook, root / self.notebook.name)
+        self.lab = _Lab(root, self.tmp_path / "home", self.mirror_dir)
+        try:
+            self.lab.wait_ready(SERVER_START_S)
+            self.playwright = sync_api.sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(
                 executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.set_default_timeout(PAGE_LOAD_S * 1000)
-                page.goto(lab.url(f"lab/tree/{NOTEBOOK.name}"),
-                          wait_until="domcontentloaded")
-                page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
-                # The kernel is ready when the status bar says Idle.
-                page.locator(".jp-Notebook").first.wait_for()
-                page.wait_for_function(
-                    "() => document.body.innerText.includes('Idle')",
-                    timeout=PAGE_LOAD_S * 1000)
-
-                _run_all_cells(page)
-                deadline = time.monotonic() + RUN_ALL_S
+            page = self.page = self.browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(PAGE_LOAD_S * 1000)
+            page.goto(self.lab.url(f"lab/tree/{self.notebook.name}"),
+                      wait_until="domcontentloaded")
+            page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
+            # The kernel is ready when the status bar says Idle.
+            page.locator(".jp-Notebook").first.wait_for()
+            page.wait_for_function("() => document.body.innerText.includes('Idle')",
+                                   timeout=PAGE_LOAD_S * 1000)
+            _run_all_cells(page)
+            deadline = time.monotonic() + RUN_ALL_S
+            done, state = _cells_done(page)
+            while not done and time.monotonic() < deadline:
+                time.sleep(0.5)
                 done, state = _cells_done(page)
-                while not done and time.monotonic() < deadline:
-                    time.sleep(0.5)
-                    done, state = _cells_done(page)
-                page.screenshot(path=str(tmp_path / "after_run_all.png"))
-                errors = page.locator(
-                    "[data-mime-type='application/vnd.jupyter.stderr']"
-                ).all_text_contents()
-                tracebacks = [e for e in errors if "Error" in e]
-                assert not tracebacks, "a cell failed:\n" + "\n".join(tracebacks)[:2000]
-                assert done, f"Run All did not finish in {RUN_ALL_S} s: {state}"
+            page.screenshot(path=str(self.tmp_path / "after_run_all.png"))
+            errors = page.locator(
+                "[data-mime-type='application/vnd.jupyter.stderr']").all_text_contents()
+            tracebacks = [e for e in errors if "Error" in e]
+            assert not tracebacks, "a cell failed:\n" + "\n".join(tracebacks)[:2000]
+            assert done, f"Run All did not finish in {RUN_ALL_S} s: {state}"
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
 
-                preview = page.locator("img.style-preview").first
-                preview.wait_for(state="attached", timeout=SLIDER_RESPONSE_S * 1000)
-                preview.scroll_into_view_if_needed()
-                preview.wait_for(state="visible")
-                before = preview.get_attribute("src")
-                assert before, "the preview has no image"
-                status = page.locator(".style-status").first
-                readout = page.locator(".style-weight-slider .widget-readout").first
-                value_before = readout.inner_text()
+    def __exit__(self, *exc) -> None:
+        try:
+            if getattr(self, "browser", None) is not None:
+                self.browser.close()
+            if getattr(self, "playwright", None) is not None:
+                self.playwright.stop()
+        finally:
+            self.lab.close()
+            out = OUTPUT / self.notebook.stem
+            out.mkdir(parents=True, exist_ok=True)
+            for png in self.tmp_path.glob("*.png"):
+                shutil.copy(png, out / png.name)
+            log = self.tmp_path / "home" / "jupyterlab.log"
+            if log.exists():
+                shutil.copy(log, out / "jupyterlab.log")
+            self.browser = self.playwright = None
 
-                handle = page.locator(".style-weight-slider .noUi-handle").first
-                handle.focus()
-                for _ in range(3):
-                    handle.press("ArrowRight")
-                    time.sleep(0.05)
-                page.wait_for_function(
-                    "(old) => { const img = document.querySelector('img.style-preview');"
-                    " return img && img.src && img.src !== old; }",
-                    arg=before, timeout=SLIDER_RESPONSE_S * 1000)
-                # Let the run end so the screenshot shows a finished state.
-                page.wait_for_function(
-                    "() => { const s = document.querySelector('.style-status');"
-                    " return s && /Converged|Done|Stopped/.test(s.innerText); }",
-                    timeout=SLIDER_RESPONSE_S * 1000)
-                value_after = readout.inner_text()
-                status_text = status.inner_text()
-                page.locator(".style-app").first.screenshot(path=str(shot))
-                page.screenshot(path=str(tmp_path / "page.png"))
-            finally:
-                browser.close()
-    finally:
-        lab.close()
-        OUTPUT.mkdir(parents=True, exist_ok=True)
-        for png in tmp_path.glob("*.png"):
-            shutil.copy(png, OUTPUT / png.name)
-        log = tmp_path / "home" / "jupyterlab.log"
-        if log.exists():
-            shutil.copy(log, OUTPUT / "jupyterlab.log")
+
+def _wait_for_new_picture(page, selector: str, old: str) -> None:
+    page.wait_for_function(
+        "([sel, old]) => { const img = document.querySelector(sel);"
+        " return img && img.src && img.src !== old; }",
+        arg=[selector, old], timeout=SLIDER_RESPONSE_S * 1000)
+
+
+def test_slider_changes_the_preview_in_jupyterlab(tmp_path: Path, mirror_dir: Path) -> None:
+    started = time.monotonic()
+    shot = tmp_path / "notebook07_app.png"
+    with _Notebook(NOTEBOOK, tmp_path, mirror_dir) as nb:
+        page = nb.page
+        preview = page.locator("img.style-preview").first
+        preview.wait_for(state="attached", timeout=SLIDER_RESPONSE_S * 1000)
+        preview.scroll_into_view_if_needed()
+        preview.wait_for(state="visible")
+        before = preview.get_attribute("src")
+        assert before, "the preview has no image"
+        status = page.locator(".style-status").first
+        readout = page.locator(".style-weight-slider .widget-readout").first
+        value_before = readout.inner_text()
+
+        handle = page.locator(".style-weight-slider .noUi-handle").first
+        handle.focus()
+        for _ in range(3):
+            handle.press("ArrowRight")
+            time.sleep(0.05)
+        _wait_for_new_picture(page, "img.style-preview", before)
+        # Let the run end so the screenshot shows a finished state.
+        page.wait_for_function(
+            "() => { const s = document.querySelector('.style-status');"
+            " return s && /Converged|Done|Stopped/.test(s.innerText); }",
+            timeout=SLIDER_RESPONSE_S * 1000)
+        value_after = readout.inner_text()
+        status_text = status.inner_text()
+        page.locator(".style-app").first.screenshot(path=str(shot))
+        page.screenshot(path=str(tmp_path / "page.png"))
 
     assert value_after != value_before, (value_before, value_after)
     assert "⚠" not in status_text, status_text
     assert shot.stat().st_size > 10_000
     assert time.monotonic() - started < 170, "the browser test is getting slow"
+
+
+def test_blend_slider_changes_the_picture_in_jupyterlab(tmp_path: Path,
+                                                        mirror_dir: Path) -> None:
+    """Notebook 10: drag a style's slider up from 0; the blended picture is redrawn."""
+    selector = ".style-blend-app img.style-preview"
+    shot = tmp_path / "notebook10_blend_app.png"
+    with _Notebook(BLEND_NOTEBOOK, tmp_path, mirror_dir) as nb:
+        page = nb.page
+        picture = page.locator(selector).first
+        picture.wait_for(state="attached", timeout=SLIDER_RESPONSE_S * 1000)
+        picture.scroll_into_view_if_needed()
+        picture.wait_for(state="visible")
+        before = picture.get_attribute("src")
+        assert before, "the blend app shows no picture"
+        sliders = page.locator(".style-blend-app .style-blend-slider")
+        assert sliders.count() == 4, sliders.count()
+        readout = sliders.nth(2).locator(".widget-readout")
+        value_before = readout.inner_text()
+        handle = sliders.nth(2).locator(".noUi-handle")
+        handle.focus()
+        for _ in range(4):
+            handle.press("ArrowRight")
+            time.sleep(0.05)
+        _wait_for_new_picture(page, selector, before)
+        value_after = readout.inner_text()
+        status_text = page.locator(".style-blend-app .style-status").first.inner_text()
+        page.locator(".style-blend-app").first.screenshot(path=str(shot))
+
+    assert float(value_before) == 0.0 and float(value_after) > 0.0, (value_before, value_after)
+    assert "⚠" not in status_text and "ms" in status_text, status_text
+    assert shot.stat().st_size > 10_000

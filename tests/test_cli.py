@@ -1,12 +1,15 @@
 """``python -m style_lib``: end to end at small size, and bad input."""
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from style_lib import cli
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_help_lists_the_options(capsys):
@@ -198,12 +201,49 @@ def test_method_fast_paints_with_a_trained_network(demo_images, tmp_path, capsys
         assert img.size == (48, 32)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--method", "fast", "--model", "missing.keras"], "No model file"),
-    (["--method", "fast"], "No trained network for 'the_scream'"),
+def test_method_fast_blends_paintings_of_a_many_style_network(demo_images, tmp_path, capsys):
+    from style_lib.fast import network
+    styles = ["starry_night", "the_scream", "great_wave"]
+    net = network.save_model(network.build_transform_net(0.25, styles=styles),
+                             tmp_path / "many.keras")
+    out = tmp_path / "blend.png"
+    code = cli.main(["chelsea", "the_scream", "great_wave", "-o", str(out), "--size", "40",
+                     "--method", "fast", "--model", str(net), "--style-blend-weights", "1", "3"])
+    assert code == 0, capsys.readouterr().err
+    with Image.open(out) as img:
+        assert img.size == (40, 27)
+    code = cli.main(["chelsea", "shipwreck", "-o", str(tmp_path / "o.png"), "--size", "40",
+                     "--method", "fast", "--model", str(net)])
+    err = capsys.readouterr().err
+    assert code == 2 and "not styles of this network" in err and "starry_night" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_method_fast_finds_a_painting_inside_the_committed_many_style_network(
+        demo_images, tmp_path, capsys):
+    from style_lib.fast import network
+    inside = [s for name in network.pretrained_names(many=True)
+              for s in network.style_names(network.load_pretrained(name))
+              if s not in network.pretrained_names()]
+    assert inside, "the committed many-style network holds no painting of its own"
+    out = tmp_path / "o.png"
+    code = cli.main(["chelsea", inside[0], "-o", str(out), "--size", "48", "--method", "fast"])
+    assert code == 0, capsys.readouterr().err
+    assert out.is_file()
+
+
+@pytest.mark.parametrize("styles, args, message", [
+    (["the_scream"], ["--method", "fast", "--model", "missing.keras"], "No model file"),
+    (["shipwreck"], ["--method", "fast"], "No trained network for 'shipwreck'"),
+    (["shipwreck", "the_kiss"], ["--method", "fast"], "No trained network holds all"),
+    (["starry_night", "the_scream"], ["--method", "fast", "--model",
+                                      "style_lib/fast/models/starry_night/model.keras"],
+     "paints one painting"),
 ])
-def test_method_fast_bad_input_is_one_line(args, message, demo_images, tmp_path, capsys):
-    code = cli.main(["chelsea", "the_scream", "-o", str(tmp_path / "o.png"), *args])
+def test_method_fast_bad_input_is_one_line(styles, args, message, demo_images, tmp_path,
+                                           capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code = cli.main(["chelsea", *styles, "-o", str(tmp_path / "o.png"), *args])
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

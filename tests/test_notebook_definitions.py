@@ -441,3 +441,35 @@ def test_09_checkerboard_solution_trains_the_transposed_network(demo_images, mon
     assert ns["transposed"].model.get_layer("up1").mode == "transposed"
     assert len(ns["transposed"].history["step"]) == 2
     plt.close("all")
+
+
+# ------------------------------------------------------------ notebook 10 ---
+
+NB10 = "10_many_styles.ipynb"
+
+
+def test_10_solutions_pass_their_checks(capsys):
+    solutions = solutions_from_notebook(NB10)
+    assert [s.check for s in solutions] == [
+        "checks.check_conditional_instance_norm(my_conditional_instance_norm)", None]
+    assert run_solution(NB10, solutions[0]) is True, capsys.readouterr().out
+
+
+def test_10_outside_the_square_solution_extrapolates_past_a_painting():
+    """Exercise 2's solution, on a tiny four-style network: t = 1.5 goes past t = 1."""
+    import matplotlib.pyplot as plt
+    from style_lib.fast import network
+    styles = ["a", "b", "c", "d"]
+    many = network.build_transform_net(0.25, styles=styles)
+    rng = np.random.default_rng(3)
+    for v in many.weights:
+        if v.path.endswith("/gamma"):
+            v.assign(rng.uniform(0.5, 2.0, v.shape))
+    values = {"many": many, "paintings": styles,
+              "held_out": rng.uniform(0, 255, (3, 32, 32, 3)).astype(np.float32)}
+    ns = _namespace_with(NB10, solutions_from_notebook(NB10)[1].code, [], values)
+    pictures = ns["pictures"]
+    assert list(pictures) == ["t = 0.0", "t = 1.0", "t = 1.5"]
+    far = np.abs(pictures["t = 1.5"] - pictures["t = 0.0"]).mean()
+    assert far > np.abs(pictures["t = 1.0"] - pictures["t = 0.0"]).mean() > 0
+    plt.close("all")
