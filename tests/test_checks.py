@@ -53,7 +53,8 @@ PUBLIC = {"check_gram_matrix", "check_guided_gram", "check_combine_luminance",
           "check_style_share", "check_strength_callback",
           "check_content_loss", "check_content_gradient", "check_style_loss",
           "check_total_variation", "check_preprocess", "check_feature_shape",
-          "check_receptive_field", "check_instance_norm", "rel_error", "TOLERANCE"}
+          "check_receptive_field", "check_instance_norm", "check_conditional_instance_norm",
+          "rel_error", "TOLERANCE"}
 
 
 def _style_lib_imports(path: Path) -> set[str]:

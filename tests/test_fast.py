@@ -73,6 +73,26 @@ def test_bfloat16_stylises_within_a_few_levels_of_float32(small_net):
         stylize_fast(small_net, photo, precision="half")
 
 
+def test_the_bfloat16_copy_follows_training_and_is_dropped_with_its_model():
+    import gc
+    import weakref
+    cached = len(network._CACHE)
+    net = build_transform_net(0.25)
+    photo = RNG.uniform(0, 255, (24, 24, 3)).astype(np.float32)
+    before = stylize_fast(net, photo, precision="bfloat16")
+    for v in net.weights:                          # "training" changes the weights
+        if v.path.endswith("/beta"):
+            v.assign(v + 0.5)
+    after = stylize_fast(net, photo, precision="bfloat16")
+    assert np.abs(after - before).mean() > 1.0
+    assert np.abs(after - stylize_fast(net, photo)).mean() < 2.0
+    assert len(network._CACHE) == cached + 2          # the network and its bfloat16 copy
+    alive = weakref.ref(net)
+    del net
+    gc.collect()
+    assert alive() is None                            # the cache does not keep it alive
+
+
 def test_one_picture_takes_the_fused_kernel_with_the_same_values_and_gradients():
     x = tf.constant(RNG.normal(2.0, 3.0, (1, 6, 10, 5)).astype(np.float32))
     norm = InstanceNormalization()

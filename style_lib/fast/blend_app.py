@@ -61,7 +61,8 @@ class StyleBlendApp:
             slider.add_class("style-blend-slider")
             slider.observe(lambda _: self.refresh(), "value")
         self.photo_picker.observe(lambda _: self.refresh(), "value")
-        self.picture = w.Image(format="png")
+        self.picture = w.Image(format="png", layout=w.Layout(align_self="flex-start",
+                                                             object_fit="contain"))
         self.picture.add_class("style-preview")
         self.status = w.HTML()
         self.status.add_class("style-status")

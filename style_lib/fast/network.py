@@ -37,7 +37,9 @@ through Johnson's scaled tanh to ``[0, 255]``.
 from __future__ import annotations
 
 import os
+import weakref
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -370,40 +372,42 @@ def stylize_fast(model: keras.Model, image, *, style=None, batch_size: int = 4,
     return out[0] if single else out
 
 
-_FORWARD: dict[int, object] = {}
-_BFLOAT16: dict[int, tuple[keras.Model, keras.Model]] = {}
+#: Per model (dropped with it): its bfloat16 copy and its compiled forward pass.
+_CACHE: "weakref.WeakKeyDictionary[keras.Model, dict[str, Any]]" = weakref.WeakKeyDictionary()
 
 
 def in_precision(model: keras.Model, precision: str) -> keras.Model:
     """Return ``model`` computing in ``precision`` (``"float32"`` or ``"bfloat16"``).
 
     For bfloat16: a copy of the network with the ``mixed_bfloat16`` policy
-    (float32 weights, bfloat16 convolutions, float32 output) and ``model``'s
-    weights, made once per model.
+    (float32 weights, bfloat16 convolutions, float32 output), made once per
+    model and given ``model``'s current weights at every call (the model may
+    have trained since).
     """
     if precision == "float32" or model.dtype_policy.compute_dtype == "bfloat16":
         return model
-    cached = _BFLOAT16.get(id(model))
-    if cached is None or cached[0] is not model:
+    entry = _CACHE.setdefault(model, {})
+    if "bfloat16" not in entry:
         def with_policy(layer):
             config = layer.get_config()
             if not isinstance(layer, (keras.layers.InputLayer, ScaledTanh, StyleMix)):
                 config["dtype"] = "mixed_bfloat16"
             return layer.__class__.from_config(config)
-        copy = keras.models.clone_model(model, clone_function=with_policy)
-        copy.set_weights(model.get_weights())
-        cached = _BFLOAT16[id(model)] = (model, copy)
-    return cached[1]
+        entry["bfloat16"] = keras.models.clone_model(model, clone_function=with_policy)
+    copy = entry["bfloat16"]
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def _forward(model: keras.Model, x: tf.Tensor | tuple[tf.Tensor, tf.Tensor]) -> tf.Tensor:
     """``model(x)`` in a compiled function (one per model, any size); ``x``: photos,
     or (photos, style weights) for a many-style network."""
-    fn = _FORWARD.get(id(model))
-    if fn is None or fn[0] is not model:
-        step = tf.function(lambda t: model(t, training=False), reduce_retracing=True)
-        fn = _FORWARD[id(model)] = (model, step)
-    return fn[1](x)
+    entry = _CACHE.setdefault(model, {})
+    if "forward" not in entry:
+        ref = weakref.ref(model)             # the cache must not keep the model alive
+        entry["forward"] = tf.function(lambda t: ref()(t, training=False),
+                                       reduce_retracing=True)
+    return entry["forward"](x)
 
 
 def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
