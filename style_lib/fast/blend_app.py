@@ -69,6 +69,7 @@ class StyleBlendApp:
         self.last_image: np.ndarray | None = None
         self.last_weights: np.ndarray | None = None
         self.last_seconds = float("nan")
+        self._quiet = False                  # True while set_weights moves the sliders
         self.widget = w.HBox([w.VBox([self.photo_picker, *self.sliders.values(), self.status]),
                               self.picture])
         self.widget.add_class("style-blend-app")
@@ -92,8 +93,6 @@ class StyleBlendApp:
         finally:
             self._quiet = False
         return self.refresh()
-
-    _quiet = False
 
     def refresh(self) -> bool:
         """Stylise the photo with the sliders' blend; True on success."""

@@ -213,8 +213,9 @@ def style_of_step(seed: int, step: int, choices: Sequence[int]) -> int:
     return int(choices[np.random.default_rng([seed, step]).integers(len(choices))])
 
 
-def _network(config: TrainConfig) -> tuple[keras.Model, list[tf.Variable], list[int]]:
-    """Build the network (from ``base_model`` if given).
+def _network(config: TrainConfig, base: keras.Model | None
+             ) -> tuple[keras.Model, list[tf.Variable], list[int]]:
+    """Build the network (from ``base``, the loaded ``base_model``, if given).
 
     Returns it, the variables to train and the styles (indices) to train on:
     all of them, or with ``train_only_norms`` those the base model lacks.
@@ -222,9 +223,8 @@ def _network(config: TrainConfig) -> tuple[keras.Model, list[tf.Variable], list[
     model = build_transform_net(config.width, upsample=config.upsample,
                                 styles=list(config.styles) if config.conditional else None)
     every_style = list(range(len(config.styles)))
-    if not config.base_model:
+    if base is None:
         return model, list(model.trainable_variables), every_style
-    base = _base_model(config)
     names = style_names(base)
     base_values = {v.path: v.numpy() for v in base.weights}
     norms = []
@@ -318,13 +318,12 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
     if resume and saved and changed:
         raise SettingsError(f"{out} holds a run with other settings ({', '.join(changed)}). "
                             "Fix: another output folder, or resume=False to start over.")
-    if config.base_model:
-        _base_model(config)                           # a wrong base fails before VGG16
+    base = _base_model(config) if config.base_model else None   # fails before VGG16
     _write_json(out / "config.json", now)
     objective, grams = _objective(config)
     keras.utils.set_random_seed(config.seed)     # after VGG16 is built: same start every run
     with strategy.scope():
-        model, trained, choices = _network(config)
+        model, trained, choices = _network(config, base)
         optimizer = keras.optimizers.Adam(config.learning_rate)
         optimizer.build(trained)
         step_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
