@@ -76,7 +76,6 @@ def test_bfloat16_stylises_within_a_few_levels_of_float32(small_net):
 def test_the_bfloat16_copy_follows_training_and_is_dropped_with_its_model():
     import gc
     import weakref
-    cached = len(network._CACHE)
     net = build_transform_net(0.25)
     photo = RNG.uniform(0, 255, (24, 24, 3)).astype(np.float32)
     before = stylize_fast(net, photo, precision="bfloat16")
@@ -86,7 +85,9 @@ def test_the_bfloat16_copy_follows_training_and_is_dropped_with_its_model():
     after = stylize_fast(net, photo, precision="bfloat16")
     assert np.abs(after - before).mean() > 1.0
     assert np.abs(after - stylize_fast(net, photo)).mean() < 2.0
-    assert len(network._CACHE) == cached + 2          # the network and its bfloat16 copy
+    copy = network._CACHE[net]["bfloat16"]            # the network and its bfloat16 copy
+    assert copy in network._CACHE and copy is not net
+    del copy
     alive = weakref.ref(net)
     del net
     gc.collect()
