@@ -125,7 +125,8 @@ def _add_beyond_options(p: argparse.ArgumentParser) -> None:
     """Options of notebook 08 and appendix A2: colour, several styles, masks, large prints."""
     g = p.add_argument_group(
         "beyond the basics",
-        "colour preservation, several styles, regions and large prints "
+        "colour preservation, several styles, regions, patch-based style and "
+        "large prints "
         "(options with several values go after CONTENT and STYLE)")
     g.add_argument("--preserve-color", choices=("luminance", "histogram"),
                    default=None,
@@ -141,10 +142,21 @@ def _add_beyond_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--mask", nargs="+", default=None, metavar="FILE",
                    help="one mask image per style (white = this style, black = "
                         "not; 'none' = the whole image), at any resolution")
+    g.add_argument("--style-loss", choices=settings.STYLE_LOSSES, default="gram",
+                   help="'gram': Gram matrices (Gatys et al., the default); 'mrf': "
+                        "every feature patch like its nearest painting patch (Li & "
+                        "Wand 2016, notebook 11), keeps faces and objects whole")
+    g.add_argument("--mrf-rotations", type=_mrf_count, default=0, metavar="R",
+                   help="with --style-loss mrf: also take patches from the "
+                        "painting turned by ±7.5° x 1..R (default 0)")
+    g.add_argument("--mrf-scales", type=_mrf_count, default=0, metavar="S",
+                   help="with --style-loss mrf: also from the painting scaled by "
+                        "1.05^±(1..S) (default 0)")
     g.add_argument("--coarse-to-fine", action="store_true",
                    help="for large prints: stylise at --size/4, --size/2 (down "
                         "to 256 px), then --size, each stage starting from the "
-                        "previous one upsampled; recommended above 512 px")
+                        "previous one upsampled; recommended above 512 px. With "
+                        "--style-loss mrf: the paper's --size/4, --size/2, --size")
     g.add_argument("--sizes", type=_size, nargs="+", default=None,
                    metavar="PX", help="explicit coarse-to-fine sizes, e.g. 256 "
                    "512 1024 (implies --coarse-to-fine; the last is the output "
@@ -152,6 +164,15 @@ def _add_beyond_options(p: argparse.ArgumentParser) -> None:
 
 
 _scale = _checked(float, lambda v: settings.check_scale("the scale", v), "a number")
+
+
+def _check_mrf_count(value: int) -> int:
+    if not 0 <= value <= 4:
+        raise SettingsError(f"must be from 0 to 4, not {value}")
+    return value
+
+
+_mrf_count = _checked(int, _check_mrf_count, "a whole number from 0 to 4")
 
 
 def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
@@ -171,6 +192,15 @@ def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
                      f"got {len(args.mask)} for {n} styles")
     if args.model is not None and args.method != "fast":
         parser.error("--model needs --method fast")
+    if args.style_loss != "gram" or args.mrf_rotations or args.mrf_scales:
+        if args.style_loss != "mrf":
+            parser.error("--mrf-rotations and --mrf-scales need --style-loss mrf")
+        if args.method == "fast":
+            parser.error("--style-loss mrf works with --method optimize only (the "
+                         "fast networks learned Gram-matrix styles)")
+        if args.mask is not None:
+            parser.error("--mask works with Gram matrices only: leave out "
+                         "--style-loss mrf or --mask")
     if args.sizes is not None:
         if any(b <= a for a, b in zip(args.sizes, args.sizes[1:])):
             parser.error(f"--sizes must increase, e.g. 256 512 1024; got "
@@ -271,15 +301,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(parser: argparse.ArgumentParser, args, signals: _Signals) -> int:
     """Check the output, stylise, save; return the exit code."""
-    from . import data, images, large, memory, optimize
+    from . import data, images, large, memory, mrf, optimize
     inputs = _input_paths(args.content, *args.style, *(args.mask or []))
     style = args.style if len(args.style) > 1 else args.style[0]
-    sizes = tuple(args.sizes) if args.sizes else large.default_sizes(
+    ladder = mrf.paper_sizes if args.style_loss == "mrf" else large.default_sizes
+    sizes = tuple(args.sizes) if args.sizes else ladder(
         args.size or settings.DEFAULT_SIZE) if args.coarse_to_fine else None
     size = sizes[-1] if sizes else (args.size or settings.DEFAULT_SIZE)
     extra = {"preserve_color": args.preserve_color,
              "blend_weights": args.style_blend_weights,
-             "masks": args.mask}
+             "masks": args.mask, "style_loss": args.style_loss}
+    if args.style_loss == "mrf":
+        extra["mrf"] = {"rotations": args.mrf_rotations, "scales": args.mrf_scales}
     if args.style_scale is not None:
         extra["style_scale"] = args.style_scale[0] if len(args.style_scale) == 1 \
             else args.style_scale

@@ -19,6 +19,7 @@ post-processing, :mod:`style_lib.color`), as does coarse-to-fine
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import math
@@ -37,13 +38,15 @@ from .data import as_image
 from .errors import SettingsError
 from .gradients import style_layer_loss_eq6
 from .memory import check_memory
+from .mrf import MRFSettings, as_settings, check_cost, mrf_layer_loss, mrf_targets
 from .objective import LossTerms, StyleObjective, style_targets
 from .optimizers import OPTIONS, minimize
 from .settings import DEFAULT_CONTENT_LAYERS, DEFAULT_CONTENT_WEIGHT, \
-    DEFAULT_OPTIMIZER, DEFAULT_SIZE, DEFAULT_STEPS, DEFAULT_STYLE_LAYERS, \
-    DEFAULT_TV_WEIGHT, MAX_SIZE, MIN_SIZE, check_layers, \
+    DEFAULT_OPTIMIZER, DEFAULT_SIZE, DEFAULT_STEPS, \
+    DEFAULT_TV_WEIGHT, MAX_SIZE, MIN_SIZE, MRF_STYLE_WEIGHT, check_layers, \
     MAX_WEIGHT, check_optimizer, check_scale, check_seed, check_sides, check_size, \
-    check_steps, check_weight, default_style_weight
+    check_steps, check_style_loss, check_weight, default_style_layers, \
+    default_style_weight
 from .vgg import FeatureExtractor, check_precision, layer_info
 
 __all__ = ["Progress", "StyleResult", "Stylizer", "clear_cache", "get_stylizer",
@@ -115,19 +118,28 @@ class Stylizer:
       precision: what VGG16 computes in: ``"float32"`` (exact), ``"bfloat16"``
         (about twice as fast where the hardware has it; losses stay float32)
         or ``"auto"`` (:func:`style_lib.vgg.fast_precision`).
+      style_loss: ``"gram"`` (Gatys et al.) or ``"mrf"`` (patches, Li & Wand;
+        :mod:`style_lib.mrf`, default layers conv3_1 and conv4_1).
+      mrf: :class:`~style_lib.MRFSettings` (or a dict of its fields) for
+        ``style_loss="mrf"``: patch size, stride, rotations, scales.
     """
 
     def __init__(self, content, style, *, size: int = DEFAULT_SIZE,
                  content_layers: Sequence[str] = DEFAULT_CONTENT_LAYERS,
-                 style_layers: Sequence[str] = DEFAULT_STYLE_LAYERS,
+                 style_layers: Sequence[str] | None = None,
                  weights: str = "auto", pooling: str = "max",
                  style_scale: float | Sequence[float] = 1.0,
                  verbose: bool = True, masks=None, style_masks=None,
-                 style_layer_loss=style_layer_loss_eq6, precision: str = "float32"):
+                 style_layer_loss=style_layer_loss_eq6, precision: str = "float32",
+                 style_loss: str = "gram", mrf: MRFSettings | dict | None = None):
         self.size = check_size(size)
+        self.style_loss = check_style_loss(style_loss)
+        self.mrf = _mrf_settings(style_loss, mrf)
         self.content_layers = check_layers(content_layers, "content_layers",
                                            allow_empty=content is None)
-        self.style_layers = check_layers(style_layers, "style_layers")
+        self.style_layers = check_layers(
+            default_style_layers(style_loss) if style_layers is None
+            else style_layers, "style_layers")
         if content is None and self.content_layers:
             raise SettingsError("a texture has no content: pass content_layers=() "
                                 "or give a content image.")
@@ -146,6 +158,9 @@ class Stylizer:
                         f"style_scale x size)", "use a larger style_scale or size")
         check_memory(self.size, self.shape[1] / self.shape[0],  # before any
                      self.content_layers + self.style_layers)    # large tensor
+        if self.mrf is not None and (masks is not None or style_masks is not None):
+            raise SettingsError("masks work with Gram matrices only. Fix: leave out "
+                                "masks and style_masks, or use style_loss='gram'.")
         self.masks = spatial.prepare_masks(masks, len(self.styles), self.shape[:2])
         style_masks = self._load_style_masks(style_masks)
         self.extractor = FeatureExtractor(
@@ -153,16 +168,22 @@ class Stylizer:
             weights, pooling=pooling, precision=precision, verbose=verbose)
         self.weights_source = self.extractor.weights_source
         self.precision = self.extractor.precision
+        if self.mrf is None:
+            targets = style_targets(self.extractor, self.styles, self.style_layers,
+                                    style_masks)
+        else:
+            targets = mrf_targets(self.extractor, self.styles,
+                                      self.style_layers, self.mrf)
+            style_layer_loss = mrf_layer_loss
+            check_cost(self.shape, self.style_layers, targets, self.mrf)
         self.objective = StyleObjective(
             self.extractor, content_layers=self.content_layers,
-            style_layers=self.style_layers,
-            targets=style_targets(self.extractor, self.styles, self.style_layers,
-                                  style_masks),
+            style_layers=self.style_layers, targets=targets,
             masks=self.masks, style_layer_loss=style_layer_loss)
         self.content_targets = [tf.constant(t) for t in
                                 self.objective.content_targets(self.content[np.newaxis])]
         self.targets_computed = 1
-        self.objective.set_weights(style_weight=default_style_weight(*self.shape[:2]))
+        self.objective.set_weights(style_weight=self.default_style_weight())
         spec = tf.TensorSpec((1,) + self.shape, tf.float32)
         self._terms = tf.function(self._terms_py, input_signature=[spec])
         self._terms_and_grad = tf.function(self._terms_and_grad_py,
@@ -203,6 +224,13 @@ class Stylizer:
         return [None if p is None else p[0] for p in prepared]
 
     # -- weights (the objective's) ---------------------------------------------
+    def default_style_weight(self) -> float:
+        """β when none is given: :func:`~style_lib.settings.default_style_weight`
+        for Gram matrices (grows with the pixel count), ``MRF_STYLE_WEIGHT``
+        for patches."""
+        return MRF_STYLE_WEIGHT if self.mrf is not None else \
+            default_style_weight(*self.shape[:2])
+
     def set_weights(self, **weights) -> None:
         """Change α, β, γ, ``layer_weights`` or ``blend_weights`` in place
         (no recompilation, targets kept); see :meth:`StyleObjective.set_weights`."""
@@ -213,8 +241,8 @@ class Stylizer:
         return self.objective.weights()
 
     @property
-    def style_targets(self) -> list[list[tf.Tensor]]:
-        """``[style][layer]`` Gram targets."""
+    def style_targets(self) -> list[list[Any]]:
+        """``[style][layer]`` targets: Gram matrices, or MRF patch banks."""
         return self.objective.targets
 
     @property
@@ -331,11 +359,24 @@ class Stylizer:
                     "content_layers": self.content_layers,
                     "style_layers": self.style_layers,
                     "init": init if isinstance(init, str) else "array",
-                    "seed": seed, "precision": self.precision, **self.weights()}
+                    "seed": seed, "precision": self.precision,
+                    "style_loss": self.style_loss, **self.weights()}
+        if self.mrf is not None:
+            settings["mrf"] = dataclasses.asdict(self.mrf)
         return StyleResult(image=image, history=history, settings=settings,
                            weights_source=self.weights_source,
                            interrupted=found.interrupted, stopped=found.stopped,
                            best_loss=found.value)
+
+
+def _mrf_settings(style_loss: str, settings) -> MRFSettings | None:
+    """The checked MRF settings, or None for Gram matrices."""
+    if style_loss != "mrf":
+        if settings is not None:
+            raise SettingsError("mrf settings need style_loss='mrf'. Fix: pass "
+                                "style_loss='mrf', or leave out mrf=...")
+        return None
+    return as_settings(settings)
 
 
 def style_list(style) -> list:
@@ -408,23 +449,27 @@ def _digest(image: np.ndarray) -> str:
 
 def get_stylizer(content, style, *, size: int = DEFAULT_SIZE,
                  content_layers: Sequence[str] = DEFAULT_CONTENT_LAYERS,
-                 style_layers: Sequence[str] = DEFAULT_STYLE_LAYERS,
+                 style_layers: Sequence[str] | None = None,
                  weights: str = "auto", pooling: str = "max",
                  style_scale: float | Sequence[float] = 1.0,
                  verbose: bool = True, masks=None, style_masks=None,
-                 precision: str = "float32") -> Stylizer:
+                 precision: str = "float32", style_loss: str = "gram",
+                 mrf: MRFSettings | dict | None = None) -> Stylizer:
     """Return a cached :class:`Stylizer` for these images and layers.
 
     Arguments as for :class:`Stylizer` (which checks them).
     """
     check_size(size)
+    mrf_settings = _mrf_settings(check_style_loss(style_loss), mrf)
+    if style_layers is None:
+        style_layers = default_style_layers(style_loss)
     content = None if content is None else as_image(content)
     styles = [as_image(s) for s in style_list(style)]
     key = (None if content is None else _digest(content),
            tuple(_digest(s) for s in styles), size,
            tuple(content_layers), tuple(style_layers), str(weights), pooling,
            tuple(style_scale) if isinstance(style_scale, (list, tuple))
-           else style_scale, check_precision(precision))
+           else style_scale, check_precision(precision), style_loss, mrf_settings)
     if masks is not None or style_masks is not None:
         key += (spatial.masks_key(masks), spatial.masks_key(style_masks))
     if key in _CACHE:
@@ -437,7 +482,8 @@ def get_stylizer(content, style, *, size: int = DEFAULT_SIZE,
                         style_layers=style_layers, weights=weights,
                         pooling=pooling, style_scale=style_scale,
                         verbose=verbose, masks=masks, style_masks=style_masks,
-                        precision=precision)
+                        precision=precision, style_loss=style_loss,
+                        mrf=mrf_settings)
     _CACHE[key] = stylizer
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -456,7 +502,7 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
             style_weight: float | None = None,
             tv_weight: float = DEFAULT_TV_WEIGHT,
             content_layers: Sequence[str] = DEFAULT_CONTENT_LAYERS,
-            style_layers: Sequence[str] = DEFAULT_STYLE_LAYERS,
+            style_layers: Sequence[str] | None = None,
             layer_weights: Mapping[str, float] | Sequence[float] | None = None,
             blend_weights: Sequence[float] | None = None,
             style_scale: float | Sequence[float] = 1.0,
@@ -465,6 +511,7 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
             progress: bool | None = None, weights: str = "auto",
             pooling: str = "max", preserve_color: str | None = None,
             masks=None, style_masks=None, precision: str = "float32",
+            style_loss: str = "gram", mrf: MRFSettings | dict | None = None,
             **optimizer_options) -> StyleResult:
     """Return a :class:`StyleResult` whose ``.image`` has the content of
     ``content`` painted in the style of ``style``.
@@ -492,6 +539,13 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
       style_masks: optional masks on the style images.
       precision: ``"float32"``, ``"bfloat16"`` or ``"auto"`` (see
         :class:`Stylizer`).
+      style_loss: ``"gram"`` (Gram matrices, Gatys et al.) or ``"mrf"``
+        (every feature patch like its nearest painting patch, Li & Wand;
+        :mod:`style_lib.mrf`). ``style_layers=None`` and
+        ``style_weight=None`` take that loss's defaults.
+      mrf: patch settings for ``style_loss="mrf"``
+        (:class:`~style_lib.mrf.MRFSettings` or a dict: ``patch_size``,
+        ``stride``, ``rotations``, ``scales``).
       **optimizer_options: see :func:`style_lib.optimizers.minimize`.
     """
     for name, value in (("content_weight", content_weight),
@@ -510,17 +564,18 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
             layer_weights=layer_weights, blend_weights=blend_weights,
             style_scale=style_scale, init=init, seed=seed, callback=callback,
             progress=progress, weights=weights, pooling=pooling, masks=masks,
-            style_masks=style_masks, precision=precision, **optimizer_options)
+            style_masks=style_masks, precision=precision, style_loss=style_loss,
+            mrf=mrf, **optimizer_options)
     stylizer = get_stylizer(content, style, size=size,
                             content_layers=content_layers,
                             style_layers=style_layers, weights=weights,
                             pooling=pooling, style_scale=style_scale,
                             masks=masks, style_masks=style_masks,
-                            precision=precision)
+                            precision=precision, style_loss=style_loss, mrf=mrf)
     n = len(stylizer.style_layers)
     stylizer.set_weights(
         content_weight=content_weight,
-        style_weight=(default_style_weight(*stylizer.shape[:2])
+        style_weight=(stylizer.default_style_weight()
                       if style_weight is None else style_weight),
         tv_weight=tv_weight,
         layer_weights=[1.0 / n] * n if layer_weights is None else layer_weights,
@@ -531,14 +586,17 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
 
 
 def synthesize_texture(style, *, size: int = DEFAULT_SIZE, steps: int | None = None,
-                       style_layers: Sequence[str] = DEFAULT_STYLE_LAYERS,
+                       style_layers: Sequence[str] | None = None,
                        layer_weights: Mapping[str, float] | Sequence[float] | None = None,
                        style_weight: float = 1.0, tv_weight: float = 0.0,
                        optimizer: str = DEFAULT_OPTIMIZER, init="noise",
                        seed: int = 0, callback: Callable[[Progress], Any] | None = None,
                        progress: bool | None = None, weights: str = "auto",
+                       style_loss: str = "gram",
+                       mrf: MRFSettings | dict | None = None,
                        **optimizer_options) -> StyleResult:
-    """Return a texture: an image whose Gram matrices match the painting's.
+    """Return a texture: an image whose Gram matrices (or, with
+    ``style_loss="mrf"``, whose patches) match the painting's.
 
     The style loss alone (``J = β L_style + γ L_TV``, no content image, no
     content layer), from noise by default. The output has the painting's
@@ -550,7 +608,8 @@ def synthesize_texture(style, *, size: int = DEFAULT_SIZE, steps: int | None = N
     steps = check_steps(config.pick(full=DEFAULT_STEPS, quick=20)
                         if steps is None else steps)
     stylizer = get_stylizer(None, style, size=size, content_layers=(),
-                            style_layers=style_layers, weights=weights)
+                            style_layers=style_layers, weights=weights,
+                            style_loss=style_loss, mrf=mrf)
     n = len(stylizer.style_layers)
     stylizer.set_weights(content_weight=0.0, style_weight=style_weight,
                          tv_weight=tv_weight,

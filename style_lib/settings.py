@@ -33,6 +33,13 @@ DEFAULT_STYLE_WEIGHT = 1e3
 REFERENCE_PIXELS = 256 * 192
 #: γ, the total-variation weight.
 DEFAULT_TV_WEIGHT = 1e-2
+#: the two style losses: Gram matrices (Gatys et al.) and patches (Li & Wand).
+STYLE_LOSSES = ("gram", "mrf")
+#: the MRF loss's layers: the paper's relu3_1 and relu4_1 (:mod:`style_lib.mrf`).
+MRF_STYLE_LAYERS: tuple[str, ...] = ("conv3_1", "conv4_1")
+#: β of the MRF loss (equal layer weights). Its eq. 2 is a sum over patches,
+#: like the content loss, so one β fits every picture size.
+MRF_STYLE_WEIGHT = 0.03
 OPTIMIZERS = ("lbfgs", "adam", "gd")
 DEFAULT_OPTIMIZER = "lbfgs"
 MIN_SIZE = 16
@@ -50,6 +57,20 @@ def default_style_weight(height: int, width: int) -> float:
 
 #: The largest weight a float32 variable holds (the loss is computed in float32).
 MAX_WEIGHT = float(np.finfo(np.float32).max)
+
+
+def check_style_loss(name: str) -> str:
+    """Return ``name`` if it is one of :data:`STYLE_LOSSES`, else raise."""
+    if name not in STYLE_LOSSES:
+        raise SettingsError(f"style_loss must be 'gram' (Gram matrices) or 'mrf' "
+                            f"(patches, Li & Wand), not {name!r}.")
+    return name
+
+
+def default_style_layers(style_loss: str = "gram") -> tuple[str, ...]:
+    """Return the default style layers of a style loss."""
+    return MRF_STYLE_LAYERS if check_style_loss(style_loss) == "mrf" \
+        else DEFAULT_STYLE_LAYERS
 
 
 def check_weight(name: str, value: float) -> float:
@@ -156,5 +177,6 @@ __all__ = ["DEFAULT_CONTENT_LAYERS", "DEFAULT_CONTENT_WEIGHT", "DEFAULT_OPTIMIZE
            "DEFAULT_STYLE_WEIGHT", "DEFAULT_TV_WEIGHT", "MAX_SIZE", "MIN_SIZE",
            "OPTIMIZERS", "REFERENCE_PIXELS", "check_layers", "check_scale",
            "check_optimizer", "check_seed", "check_sides", "check_size", "check_steps",
-           "check_weight",
-           "default_style_weight"]
+           "check_weight", "default_style_weight", "MRF_STYLE_LAYERS",
+           "MRF_STYLE_WEIGHT", "STYLE_LOSSES", "check_style_loss",
+           "default_style_layers"]

@@ -6,7 +6,8 @@ from PIL import Image
 from style_lib import cli, color, large, memory
 
 NEW_OPTIONS = ("--preserve-color", "--style-blend-weights", "--style-scale",
-               "--mask", "--coarse-to-fine", "--sizes")
+               "--mask", "--coarse-to-fine", "--sizes", "--style-loss",
+               "--mrf-rotations", "--mrf-scales")
 
 
 def test_help_lists_the_new_options(capsys):
@@ -100,6 +101,43 @@ def test_coarse_to_fine_flag_uses_the_default_ladder(files, tmp_path, capsys,
     assert seen == {"sizes": (256, 512, 1024), "steps": 60}
 
 
+def test_mrf_style_loss_with_rotations(files, tmp_path, capsys, monkeypatch):
+    from style_lib import optimize
+    seen = {}
+    original = optimize.stylize
+
+    def spy(*args, **kwargs):
+        result = original(*args, **kwargs)
+        seen.update(result.settings)
+        return result
+
+    monkeypatch.setattr(optimize, "stylize", spy)
+    out = tmp_path / "mrf.png"
+    code, stdout, err = run([files["content"], files["a"], "-o", str(out),
+                             "--size", "40", "--steps", "3", "--style-loss", "mrf",
+                             "--mrf-rotations", "1"], capsys)
+    assert code == 0, err
+    assert "Wrote" in stdout and out.exists()
+    assert seen["style_loss"] == "mrf" and seen["mrf"]["rotations"] == 1
+    assert seen["mrf"]["scales"] == 0
+    assert seen["style_layers"] == ("conv3_1", "conv4_1")
+
+
+def test_mrf_coarse_to_fine_uses_the_papers_ladder(files, tmp_path, capsys,
+                                                   monkeypatch):
+    seen = {}
+
+    def fake(content, style, *, sizes, steps, **kwargs):
+        seen.update(sizes=sizes, style_loss=kwargs["style_loss"])
+        raise SystemExit(0)
+
+    monkeypatch.setattr(large, "coarse_to_fine", fake)
+    with pytest.raises(SystemExit):
+        run([files["content"], files["a"], "-o", str(tmp_path / "x.png"),
+             "--size", "256", "--coarse-to-fine", "--style-loss", "mrf"], capsys)
+    assert seen == {"sizes": (64, 128, 256), "style_loss": "mrf"}
+
+
 def run_bad(args, capsys):
     with pytest.raises(SystemExit) as done:
         raise SystemExit(cli.main(args))
@@ -117,6 +155,12 @@ def run_bad(args, capsys):
     (["--sizes", "512", "256"], "--sizes must increase"),
     (["--sizes", "256", "512", "--size", "300"], "differs from the last"),
     (["--preserve-color", "yes"], "invalid choice"),
+    (["--style-loss", "patch"], "invalid choice"),
+    (["--mrf-rotations", "1"], "need --style-loss mrf"),
+    (["--style-loss", "mrf", "--mrf-scales", "9"], "from 0 to 4"),
+    (["--style-loss", "mrf", "--mrf-scales", "x"], "a whole number from 0 to 4"),
+    (["--style-loss", "mrf", "--mask", "none", "none"], "--mask works with Gram"),
+    (["--style-loss", "mrf", "--method", "fast"], "--method optimize only"),
 ])
 def test_bad_combinations_exit_2_with_one_line(files, tmp_path, capsys,
                                                monkeypatch, extra, message):
