@@ -626,3 +626,94 @@ def cin_batch_statistics(x, style, gammas, betas):
     mean, var = tf.nn.moments(x, axes=[0, 1, 2], keepdims=True)
     return ((x - mean) / tf.sqrt(var + 1e-5) * tf.matmul(style, gammas)[:, None, None, :]
             + tf.matmul(style, betas)[:, None, None, :])
+
+
+# --- 11.1 patch extraction ------------------------------------------------------
+
+def patches_ok(features, size):                 # notebook 11's solution: slicing
+    x = tf.convert_to_tensor(features, tf.float32)
+    h, w = x.shape[0], x.shape[1]
+    return tf.stack([x[r:r + size, c:c + size] for r in range(h - size + 1)
+                     for c in range(w - size + 1)])
+
+
+def patches_tf(features, size):                 # tf.image.extract_patches
+    x = tf.convert_to_tensor(features, tf.float32)
+    p = tf.image.extract_patches(x[None], [1, size, size, 1], [1, 1, 1, 1],
+                                 [1, 1, 1, 1], "VALID")
+    return tf.reshape(p, (-1, size, size, x.shape[-1]))
+
+
+def patches_library(features, size):
+    from style_lib import mrf
+    return mrf.extract_patches(features, size)
+
+
+def patches_column_major(features, size):       # corners by column first
+    x = np.asarray(features, np.float32)
+    h, w = x.shape[:2]
+    return np.stack([x[r:r + size, c:c + size] for c in range(w - size + 1)
+                     for r in range(h - size + 1)])
+
+
+def patches_same_padding(features, size):       # one patch per cell
+    x = tf.convert_to_tensor(features, tf.float32)
+    p = tf.image.extract_patches(x[None], [1, size, size, 1], [1, 1, 1, 1],
+                                 [1, 1, 1, 1], "SAME")
+    return tf.reshape(p, (-1, size, size, x.shape[-1]))
+
+
+def patches_flat(features, size):               # (n, size*size*C), not reshaped
+    return tf.reshape(patches_ok(features, size), (-1, size * size * features.shape[-1]))
+
+
+# --- 11.2 normalised cross-correlation ---------------------------------------------
+
+def ncc_ok(features, style_patches):            # notebook 11's solution: one convolution
+    x = tf.convert_to_tensor(features, tf.float32)[None]
+    q = tf.convert_to_tensor(style_patches, tf.float32)
+    k = q.shape[1]
+    q = q / tf.norm(tf.reshape(q, (q.shape[0], -1)), axis=1)[:, None, None, None]
+    dots = tf.nn.conv2d(x, tf.transpose(q, (1, 2, 3, 0)), 1, "VALID")[0]
+    lengths = tf.sqrt(tf.nn.conv2d(tf.reduce_sum(x ** 2, -1, keepdims=True),
+                                   tf.ones((k, k, 1, 1)), 1, "VALID")[0])
+    return dots / lengths
+
+
+def ncc_loops(features, style_patches):          # written out with NumPy
+    x = np.asarray(features, np.float64)
+    q = np.asarray(style_patches, np.float64)
+    n, k = q.shape[:2]
+    out = np.zeros((x.shape[0] - k + 1, x.shape[1] - k + 1, n))
+    for r in range(out.shape[0]):
+        for c in range(out.shape[1]):
+            p = x[r:r + k, c:c + k].ravel()
+            for j in range(n):
+                out[r, c, j] = p @ q[j].ravel() / np.linalg.norm(p) / np.linalg.norm(q[j])
+    return out
+
+
+def ncc_library(features, style_patches):
+    from style_lib import mrf
+    return mrf.normalized_cross_correlation(features, mrf.patch_bank(style_patches))
+
+
+def ncc_dots(features, style_patches):           # no normalisation at all
+    x = tf.convert_to_tensor(features, tf.float32)[None]
+    q = tf.convert_to_tensor(style_patches, tf.float32)
+    return tf.nn.conv2d(x, tf.transpose(q, (1, 2, 3, 0)), 1, "VALID")[0]
+
+
+def ncc_style_only(features, style_patches):     # the paper's argmax, not its cosine
+    x = tf.convert_to_tensor(features, tf.float32)[None]
+    q = tf.convert_to_tensor(style_patches, tf.float32)
+    q = q / tf.norm(tf.reshape(q, (q.shape[0], -1)), axis=1)[:, None, None, None]
+    return tf.nn.conv2d(x, tf.transpose(q, (1, 2, 3, 0)), 1, "VALID")[0]
+
+
+def ncc_picture_only(features, style_patches):
+    x = tf.convert_to_tensor(features, tf.float32)
+    k = style_patches.shape[1]
+    lengths = tf.sqrt(tf.nn.conv2d(tf.reduce_sum(x ** 2, -1, keepdims=True)[None],
+                                   tf.ones((k, k, 1, 1)), 1, "VALID")[0])
+    return ncc_dots(features, style_patches) / lengths

@@ -54,6 +54,7 @@ PUBLIC = {"check_gram_matrix", "check_guided_gram", "check_combine_luminance",
           "check_content_loss", "check_content_gradient", "check_style_loss",
           "check_total_variation", "check_preprocess", "check_feature_shape",
           "check_receptive_field", "check_instance_norm", "check_conditional_instance_norm",
+          "check_extract_patches", "check_normalized_cross_correlation",
           "rel_error", "TOLERANCE"}
 
 
@@ -90,7 +91,7 @@ def test_package_exports_and_layering():
     assert _style_lib_imports(folder / "engine.py") <= {"style_lib.losses",
                                                         "style_lib.vgg"}
     allowed = {"style_lib.checks.engine", "style_lib.losses", "style_lib.vgg",
-               "style_lib.color", "style_lib.spatial"}
+               "style_lib.color", "style_lib.spatial", "style_lib.mrf"}
     for name in modules - {"engine"}:
         imported = _style_lib_imports(folder / f"{name}.py")
         assert imported <= allowed, (name, imported - allowed)

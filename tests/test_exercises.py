@@ -186,6 +186,20 @@ EXERCISES = {
          (a.cin_mean_style, "averaged the styles' gamma and beta"),
          (a.cin_first_picture, "the first picture's weights"),
          (a.cin_batch_statistics, "over the batch too")]),
+    "11.1 patch extraction": Exercise(
+        "11_patches_mrf.ipynb", 1, checks.check_extract_patches,
+        "checks.check_extract_patches(my_extract_patches)",
+        [a.patches_ok, a.patches_tf, a.patches_library],
+        [(a.patches_column_major, "column-major order"),
+         (a.patches_same_padding, "that is 'SAME' padding"),
+         (a.patches_flat, "reshape to (n, 3, 3, C)")]),
+    "11.2 normalised cross-correlation": Exercise(
+        "11_patches_mrf.ipynb", 2, checks.check_normalized_cross_correlation,
+        "checks.check_normalized_cross_correlation(my_ncc)",
+        [a.ncc_ok, a.ncc_loops, a.ncc_library],
+        [(a.ncc_dots, "these are plain dot products"),
+         (a.ncc_style_only, "the painting patches' lengths only"),
+         (a.ncc_picture_only, "the picture patches' lengths only")]),
 }
 
 RIGHT = [(ex, fn) for ex, e in EXERCISES.items() for fn in e.right]

@@ -43,6 +43,10 @@ The checkers, by notebook and exercise, with the signature each expects:
   ``instance_norm(x, gamma, beta) -> (B, H, W, C)``
 * 10, exercise 1 (:mod:`.fast`): :func:`check_conditional_instance_norm` --
   ``conditional_instance_norm(x, style, gammas, betas) -> (B, H, W, C)``
+* 11, exercises 1-2 (:mod:`.mrf`): :func:`check_extract_patches` --
+  ``extract_patches(features, size) -> (n, size, size, C)``;
+  :func:`check_normalized_cross_correlation` -- ``ncc(features,
+  style_patches) -> (h-k+1, w-k+1, n)``
 
 How a check runs and how it finds its hints: :mod:`.engine`, the machinery
 they share (and :func:`rel_error`, the measure they print).
@@ -55,6 +59,7 @@ from .engine import TOLERANCE, rel_error
 from .fast import check_conditional_instance_norm, check_instance_norm
 from .gram import check_gram_matrix, check_guided_gram
 from .interactive import check_strength_callback, check_style_share
+from .mrf import check_extract_patches, check_normalized_cross_correlation
 from .style import check_style_loss
 from .total_variation import check_total_variation
 from .vgg_features import (check_feature_shape, check_preprocess,
@@ -65,4 +70,6 @@ __all__ = ["check_gram_matrix", "check_guided_gram", "check_combine_luminance",
            "check_content_loss", "check_content_gradient",
            "check_style_loss",
            "check_total_variation", "check_preprocess", "check_feature_shape",
-           "check_receptive_field", "check_instance_norm", "check_conditional_instance_norm", "rel_error", "TOLERANCE"]
+           "check_receptive_field", "check_instance_norm", "check_conditional_instance_norm",
+           "check_extract_patches", "check_normalized_cross_correlation",
+           "rel_error", "TOLERANCE"]
