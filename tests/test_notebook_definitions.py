@@ -473,3 +473,37 @@ def test_10_outside_the_square_solution_extrapolates_past_a_painting():
     far = np.abs(pictures["t = 1.5"] - pictures["t = 0.0"]).mean()
     assert far > np.abs(pictures["t = 1.0"] - pictures["t = 0.0"]).mean() > 0
     plt.close("all")
+
+
+# ------------------------------------------------------------ notebook 11 ---
+
+NB11 = "11_patches_mrf.ipynb"
+
+
+def test_11_solutions_pass_their_checks(capsys):
+    solutions = solutions_from_notebook(NB11)
+    assert [s.check for s in solutions] == [
+        "checks.check_extract_patches(my_extract_patches)",
+        "checks.check_normalized_cross_correlation(my_ncc)"]
+    for solution in solutions:
+        assert run_solution(NB11, solution) is True, capsys.readouterr().out
+
+
+def test_11_the_notebooks_search_and_loss_are_the_librarys():
+    """The text's brute force, its convolution and mrf.nearest_patches agree;
+    its eq. 2 is mrf.mrf_layer_loss, value and gradient."""
+    from style_lib import mrf
+    ns = _namespace_with(NB11, "", ["extract_patches", "nearest_brute_force",
+                                    "nearest_by_convolution", "mrf_loss"],
+                         {"K": 3})            # the setup cell's patch side
+    features = _features((9, 10, 6), 1)
+    patches = ns["extract_patches"](_features((8, 7, 6), 2))
+    np.testing.assert_array_equal(patches, mrf.extract_patches(_features((8, 7, 6), 2)))
+    bank = mrf.patch_bank(patches)
+    slow = ns["nearest_brute_force"](features, patches)
+    np.testing.assert_array_equal(ns["nearest_by_convolution"](features, patches), slow)
+    np.testing.assert_array_equal(mrf.nearest_patches(features, bank).numpy(), slow)
+    value, grad = _value_and_gradient(ns["mrf_loss"], features, bank)
+    want_value, want_grad = _value_and_gradient(mrf.mrf_layer_loss, features, bank)
+    np.testing.assert_allclose(value, want_value, rtol=1e-5)
+    np.testing.assert_allclose(grad, want_grad, rtol=1e-4, atol=1e-5)
