@@ -717,3 +717,100 @@ def ncc_picture_only(features, style_patches):
     lengths = tf.sqrt(tf.nn.conv2d(tf.reduce_sum(x ** 2, -1, keepdims=True)[None],
                                    tf.ones((k, k, 1, 1)), 1, "VALID")[0])
     return ncc_dots(features, style_patches) / lengths
+
+
+# --- 12.1 warping / 12.2 consistency mask ---------------------------------------
+
+def warp_ok(image, flow):                       # notebook 12's solution: cv2.remap
+    import cv2
+    image = np.asarray(image, np.float32)
+    h, w = image.shape[:2]
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = cv2.remap(image, x + flow[..., 0], y + flow[..., 1], cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(image.shape)
+
+
+def warp_numpy(image, flow):                    # bilinear by hand, edges clamped
+    image = np.asarray(image, np.float64)
+    h, w = image.shape[:2]
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    sx = np.clip(x + flow[..., 0], 0, w - 1)
+    sy = np.clip(y + flow[..., 1], 0, h - 1)
+    x0 = np.minimum(np.floor(sx).astype(int), w - 2)
+    y0 = np.minimum(np.floor(sy).astype(int), h - 2)
+    a = (sx - x0)[..., None]
+    b = (sy - y0)[..., None]
+    return ((1 - a) * (1 - b) * image[y0, x0] + a * (1 - b) * image[y0, x0 + 1]
+            + (1 - a) * b * image[y0 + 1, x0] + a * b * image[y0 + 1, x0 + 1])
+
+
+def warp_library(image, flow):
+    from style_lib.video import flow as flows
+    return flows.warp(image, flow)
+
+
+def warp_forward(image, flow):                  # moves pixels along the flow: sign flipped
+    return warp_ok(image, -np.asarray(flow))
+
+
+def warp_xy_swapped(image, flow):               # flow[..., 0] taken as the row shift
+    return warp_ok(image, np.asarray(flow)[..., ::-1])
+
+
+def warp_nearest(image, flow):                  # rounds to the nearest pixel
+    image = np.asarray(image, np.float32)
+    h, w = image.shape[:2]
+    y, x = np.mgrid[0:h, 0:w]
+    sx = np.clip(np.rint(x + flow[..., 0]).astype(int), 0, w - 1)
+    sy = np.clip(np.rint(y + flow[..., 1]).astype(int), 0, h - 1)
+    return image[sy, sx]
+
+
+def mask_ok(forward, backward):                 # notebook 12's solution, with NumPy
+    from style_lib.video.flow import warp
+    h, w = backward.shape[:2]
+    w_tilde = warp(forward, backward)
+    occluded = (np.sum((w_tilde + backward) ** 2, -1)
+                > 0.01 * (np.sum(w_tilde ** 2, -1) + np.sum(backward ** 2, -1)) + 0.5)
+    du_y, du_x = np.gradient(backward[..., 0])
+    dv_y, dv_x = np.gradient(backward[..., 1])
+    boundary = du_x ** 2 + du_y ** 2 + dv_x ** 2 + dv_y ** 2 > \
+        0.01 * np.sum(backward ** 2, -1) + 0.002
+    y, x = np.mgrid[0:h, 0:w]
+    tx, ty = x + backward[..., 0], y + backward[..., 1]
+    outside = (tx < 0) | (tx > w - 1) | (ty < 0) | (ty > h - 1)
+    return (~(occluded | boundary | outside)).astype(np.float32)
+
+
+def mask_library(forward, backward):
+    from style_lib.video import flow as flows
+    return flows.consistency_mask(forward, backward)
+
+
+def mask_swapped(forward, backward):            # the mask of frame t-1, not t
+    return mask_ok(backward, forward)
+
+
+def mask_disocclusion_only(forward, backward):  # no motion-boundary test
+    from style_lib.video import flow as flows
+    bad = flows.disoccluded(forward, backward) | flows.outside_frame(backward)
+    return (~bad).astype(np.float32)
+
+
+def mask_all_reliable(forward, backward):
+    return np.ones(backward.shape[:2], np.float32)
+
+
+def mask_inside_frame_forgotten(forward, backward):   # no test for leaving the frame
+    from style_lib.video import flow as flows
+    bad = flows.disoccluded(forward, backward) | flows.motion_boundary(backward)
+    return (~bad).astype(np.float32)
+
+
+def mask_unwarped(forward, backward):           # forward(p) instead of forward(p + backward(p))
+    from style_lib.video import flow as flows
+    f, b = np.asarray(forward, np.float64), np.asarray(backward, np.float64)
+    occluded = np.sum((f + b) ** 2, -1) > 0.01 * (np.sum(f ** 2, -1) + np.sum(b ** 2, -1)) + 0.5
+    bad = occluded | flows.motion_boundary(backward) | flows.outside_frame(backward)
+    return (~bad).astype(np.float32)

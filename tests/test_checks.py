@@ -55,6 +55,7 @@ PUBLIC = {"check_gram_matrix", "check_guided_gram", "check_combine_luminance",
           "check_total_variation", "check_preprocess", "check_feature_shape",
           "check_receptive_field", "check_instance_norm", "check_conditional_instance_norm",
           "check_extract_patches", "check_normalized_cross_correlation",
+          "check_warp", "check_consistency_mask",
           "rel_error", "TOLERANCE"}
 
 
@@ -91,7 +92,8 @@ def test_package_exports_and_layering():
     assert _style_lib_imports(folder / "engine.py") <= {"style_lib.losses",
                                                         "style_lib.vgg"}
     allowed = {"style_lib.checks.engine", "style_lib.losses", "style_lib.vgg",
-               "style_lib.color", "style_lib.spatial", "style_lib.mrf"}
+               "style_lib.color", "style_lib.spatial", "style_lib.mrf",
+               "style_lib.video.flow"}
     for name in modules - {"engine"}:
         imported = _style_lib_imports(folder / f"{name}.py")
         assert imported <= allowed, (name, imported - allowed)

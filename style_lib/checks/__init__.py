@@ -47,6 +47,9 @@ The checkers, by notebook and exercise, with the signature each expects:
   ``extract_patches(features, size) -> (n, size, size, C)``;
   :func:`check_normalized_cross_correlation` -- ``ncc(features,
   style_patches) -> (h-k+1, w-k+1, n)``
+* 12, exercises 1-2 (:mod:`.video`): :func:`check_warp` -- ``warp(image,
+  flow) -> (H, W, C)`` (backward, bilinear); :func:`check_consistency_mask`
+  -- ``consistency_mask(forward, backward) -> (H, W)`` of 0 and 1
 
 How a check runs and how it finds its hints: :mod:`.engine`, the machinery
 they share (and :func:`rel_error`, the measure they print).
@@ -64,6 +67,7 @@ from .style import check_style_loss
 from .total_variation import check_total_variation
 from .vgg_features import (check_feature_shape, check_preprocess,
                            check_receptive_field)
+from .video import check_consistency_mask, check_warp
 
 __all__ = ["check_gram_matrix", "check_guided_gram", "check_combine_luminance",
            "check_style_share", "check_strength_callback",
@@ -72,4 +76,5 @@ __all__ = ["check_gram_matrix", "check_guided_gram", "check_combine_luminance",
            "check_total_variation", "check_preprocess", "check_feature_shape",
            "check_receptive_field", "check_instance_norm", "check_conditional_instance_norm",
            "check_extract_patches", "check_normalized_cross_correlation",
+           "check_warp", "check_consistency_mask",
            "rel_error", "TOLERANCE"]
