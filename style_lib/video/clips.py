@@ -52,7 +52,8 @@ class Clip:
 
 
 def _whole_number(name: str, value, low: int, high: int, example: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+            or not low <= value <= high:
         raise SettingsError(f"{name} must be a whole number from {low} to {high}, not "
                             f"{value!r}. Fix: e.g. {name}={example}.")
     return int(value)
