@@ -200,6 +200,21 @@ EXERCISES = {
         [(a.ncc_dots, "these are plain dot products"),
          (a.ncc_style_only, "the painting patches' lengths only"),
          (a.ncc_picture_only, "the picture patches' lengths only")]),
+    "12.1 warping": Exercise(
+        "12_video.ipynb", 1, checks.check_warp, "checks.check_warp(my_warp)",
+        [a.warp_ok, a.warp_numpy, a.warp_library],
+        [(a.warp_forward, "you warped forward (the flow's sign is flipped)"),
+         (a.warp_xy_swapped, "x and y are swapped"),
+         (a.warp_nearest, "rounded the positions to the nearest pixel")]),
+    "12.2 consistency mask": Exercise(
+        "12_video.ipynb", 2, checks.check_consistency_mask,
+        "checks.check_consistency_mask(my_consistency_mask)",
+        [a.mask_ok, a.mask_library],
+        [(a.mask_swapped, "forward and backward are swapped"),
+         (a.mask_disocclusion_only, "only the disocclusion test"),
+         (a.mask_all_reliable, "everything is marked reliable"),
+         (a.mask_inside_frame_forgotten, "falls outside the frame"),
+         (a.mask_unwarped, "you compared forward(p) with backward(p) at the same pixel")]),
 }
 
 RIGHT = [(ex, fn) for ex, e in EXERCISES.items() for fn in e.right]

@@ -507,3 +507,17 @@ def test_11_the_notebooks_search_and_loss_are_the_librarys():
     want_value, want_grad = _value_and_gradient(mrf.mrf_layer_loss, features, bank)
     np.testing.assert_allclose(value, want_value, rtol=1e-5)
     np.testing.assert_allclose(grad, want_grad, rtol=1e-4, atol=1e-5)
+
+
+# ------------------------------------------------------------ notebook 12 ---
+
+NB12 = "12_video.ipynb"
+
+
+def test_12_solutions_pass_their_checks(capsys):
+    solutions = solutions_from_notebook(NB12)
+    assert [s.check for s in solutions] == [
+        "checks.check_warp(my_warp)",
+        "checks.check_consistency_mask(my_consistency_mask)"]
+    for solution in solutions:
+        assert run_solution(NB12, solution) is True, capsys.readouterr().out
