@@ -16,6 +16,8 @@ one run, so the ratios compare like with like on whatever machine runs it.
    time, and adding a painting (γ, β only) against a new network.
 9. Patches instead of Gram matrices (``benchmarks/mrf.py``): ms per step of
    the MRF loss against the Gram loss, and the paper's coarse-to-fine ladder.
+10. Video (``benchmarks/video.py``): seconds per frame and relative flicker
+   of every method of notebook 12 at 256 px.
 """
 from __future__ import annotations
 
@@ -203,32 +205,35 @@ def run_all(*, quick: bool = False) -> dict:
     """Run every measurement and return the figures as a JSON-able dict."""
     started = time.perf_counter()
     results: dict = {"machine": machine(), "quick": quick}
-    print("1/9 time to the Hvass-Labs recipe's quality ...", flush=True)
+    print("1/10 time to the Hvass-Labs recipe's quality ...", flush=True)
     results["recipe_quality"] = time_to_recipe_quality(128 if quick else 256,
                                                    quick=quick)
     results["ratio_default_to_recipe"] = results["recipe_quality"]["ratio_default_to_recipe"]
-    print("2/9 cost per step ...", flush=True)
+    print("2/10 cost per step ...", flush=True)
     results["cost_per_step"] = [cost_per_step(s) for s in
                                 ((64, 128) if quick else (256, 512))]
-    print("3/9 slider latency ...", flush=True)
+    print("3/10 slider latency ...", flush=True)
     from .slider_latency import measure
     results["slider"] = measure(64 if quick else 128)
-    print("4/9 peak memory ...", flush=True)
+    print("4/10 peak memory ...", flush=True)
     results["memory"] = [peak_memory(s) for s in
                          ((128, 256) if quick else (512, 1024))]
     results["test_suite"] = last_test_run()
-    print("6/9 time to a finished picture ...", flush=True)
+    print("6/10 time to a finished picture ...", flush=True)
     from .quality import run
     results["finished_picture"] = run(quick=quick)
-    print("7/9 fast style transfer ...", flush=True)
+    print("7/10 fast style transfer ...", flush=True)
     from .fast import run as run_fast
     results["fast"] = run_fast(quick=quick)
-    print("8/9 many styles ...", flush=True)
+    print("8/10 many styles ...", flush=True)
     from .many_styles import run as run_many
     results["many_styles"] = run_many(quick=quick)
-    print("9/9 patches instead of Gram matrices ...", flush=True)
+    print("9/10 patches instead of Gram matrices ...", flush=True)
     from .mrf import run as run_mrf
     results["mrf"] = run_mrf(quick=quick)
+    print("10/10 video without flicker ...", flush=True)
+    from .video import run as run_video
+    results["video"] = run_video(quick=quick)
     results["bench_seconds"] = time.perf_counter() - started
     return results
 
@@ -315,4 +320,7 @@ def render_markdown(r: dict) -> str:
     if "mrf" in r:
         from .mrf import render as render_mrf
         lines += [""] + render_mrf(r["mrf"])
+    if "video" in r:
+        from .video import render as render_video
+        lines += [""] + render_video(r["video"])
     return "\n".join(lines) + "\n"
