@@ -114,13 +114,14 @@ class Stylizer:
       style_masks: optional masks on the style images (guided targets).
       style_layer_loss: ``(features, gram) -> E_l``; default the eq. 6
         gradient of :mod:`style_lib.gradients` (same values and gradients as
-        :func:`style_lib.losses.style_layer_loss`, one product cheaper).
+        :func:`style_lib.losses.style_layer_loss`, one product cheaper). With
+        ``style_loss="mrf"`` the layer loss is :func:`style_lib.mrf.mrf_layer_loss`.
       precision: what VGG16 computes in: ``"float32"`` (exact), ``"bfloat16"``
         (about twice as fast where the hardware has it; losses stay float32)
         or ``"auto"`` (:func:`style_lib.vgg.fast_precision`).
       style_loss: ``"gram"`` (Gatys et al.) or ``"mrf"`` (patches, Li & Wand;
         :mod:`style_lib.mrf`, default layers conv3_1 and conv4_1).
-      mrf: :class:`~style_lib.MRFSettings` (or a dict of its fields) for
+      mrf: :class:`~style_lib.mrf.MRFSettings` (or a dict of its fields) for
         ``style_loss="mrf"``: patch size, stride, rotations, scales.
     """
 
@@ -172,8 +173,8 @@ class Stylizer:
             targets = style_targets(self.extractor, self.styles, self.style_layers,
                                     style_masks)
         else:
-            targets = mrf_targets(self.extractor, self.styles,
-                                      self.style_layers, self.mrf)
+            targets = mrf_targets(self.extractor, self.styles, self.style_layers,
+                                  self.mrf)
             style_layer_loss = mrf_layer_loss
             check_cost(self.shape, self.style_layers, targets, self.mrf)
         self.objective = StyleObjective(
