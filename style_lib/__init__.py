@@ -61,7 +61,11 @@ except KeyboardInterrupt:
     # module is found): one line, no traceback.
     sys.stderr.write("python -m style_lib: interrupted while TensorFlow was "
                      "loading; nothing was written.\n")
-    raise SystemExit(130) from None
+    sys.stderr.flush()
+    # Exit now: finalising an interpreter holding a half-imported TensorFlow
+    # can end the process by SIGINT after this line (exit status -2, not 130;
+    # seen once in CI). Nothing was written, so there is nothing to clean up.
+    os._exit(130)
 
 
 from .config import __version__, offline, pick, quick_mode, setup  # noqa: E402
