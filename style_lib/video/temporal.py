@@ -23,7 +23,7 @@ where the flow is reliable (:func:`stylize_clip_fast`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,7 @@ from ..optimize import Stylizer
 from ..settings import check_steps, check_weight
 from . import flow as flows_lib
 
-__all__ = ["DEFAULT_TEMPORAL_WEIGHT", "DEFAULT_BLEND", "ClipResult", "flicker_table",
+__all__ = ["DEFAULT_TEMPORAL_WEIGHT", "DEFAULT_BLEND", "ClipResult",
            "TemporalStylizer", "stylize_clip", "stylize_clip_fast"]
 
 #: λ of the temporal term (sum form, eq. 7), for the library's default α, β.
@@ -177,44 +177,23 @@ def stylize_clip(frames, style, *, temporal: bool = True,
                             f"{stylizer.shape[:2]}. Fix: give frames whose longest "
                             f"side is even-sized and >= 16 px.")
     stylizer.set_weights(**{k: check_weight(k, v) for k, v in weights.items()})
-    out: list[np.ndarray] = []
-    seconds: list[float] = []
-    interrupted = False
-    bar = _bar(len(frames), progress)
-    try:
-        for t, frame in enumerate(frames):
-            start = time.perf_counter()
-            if t == 0 or not temporal:
-                stylizer.set_frame(frame)
-                init, n = "content", first_steps if t == 0 else steps
-                if not temporal:
-                    n = first_steps
-            else:
-                warped = flows_lib.warp(out[-1], flows[t - 1])
-                stylizer.set_frame(frame, warped, masks[t - 1], temporal_weight)
-                init, n = warped, steps
-            result = stylizer.run(steps=n, init=init, progress=False)
-            if result.interrupted:
-                interrupted = True
-                break
-            out.append(result.image)
-            seconds.append(time.perf_counter() - start)
-            if bar is not None:
-                bar.update(1)
-            if callback is not None:
-                callback(t, result.image)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        if bar is not None:
-            bar.close()
+
+    def stylise(t: int, frame: np.ndarray, out: list[np.ndarray]) -> np.ndarray | None:
+        if t == 0 or not temporal:      # from its photo, with the first frame's steps
+            stylizer.set_frame(frame)
+            init, n = "content", first_steps
+        else:
+            warped = flows_lib.warp(out[-1], flows[t - 1])
+            stylizer.set_frame(frame, warped, masks[t - 1], temporal_weight)
+            init, n = warped, steps
+        result = stylizer.run(steps=n, init=init, progress=False)
+        return None if result.interrupted else result.image
+
     settings = {"temporal": temporal, "steps": steps, "first_steps": first_steps,
                 "temporal_weight": temporal_weight if temporal else 0.0,
                 **stylizer.weights()}
-    return ClipResult(np.stack(out) if out else np.zeros((0,) + frames.shape[1:],
-                                                         np.float32),
-                      seconds, "optimize" + (" temporal" if temporal else ""),
-                      settings, interrupted)
+    return _frame_by_frame(frames, stylise, "optimize" + (" temporal" if temporal else ""),
+                           settings, callback, progress)
 
 
 def stylize_clip_fast(model, frames, *, temporal: bool = True, flows=None, masks=None,
@@ -236,47 +215,53 @@ def stylize_clip_fast(model, frames, *, temporal: bool = True, flows=None, masks
         raise SettingsError(f"blend must be in [0, 1), not {blend:g}. Fix: e.g. 0.6.")
     if temporal:
         flows, masks = _flows_and_masks(frames, flows, masks)
+
+    def stylise(t: int, frame: np.ndarray, out: list[np.ndarray]) -> np.ndarray:
+        y = stylize_fast(model, frame, style=style, precision=precision)
+        if temporal and t > 0:
+            c = masks[t - 1][..., np.newaxis]
+            warped = flows_lib.warp(out[-1], flows[t - 1])
+            y = c * (blend * warped + (1 - blend) * y) + (1 - c) * y
+        return np.clip(y, 0, 255).astype(np.float32)
+
+    return _frame_by_frame(frames, stylise, "fast" + (" temporal" if temporal else ""),
+                           {"temporal": temporal, "blend": blend if temporal else 0.0,
+                            "precision": precision}, callback, progress)
+
+
+def _frame_by_frame(frames: np.ndarray,
+                    stylise: Callable[[int, np.ndarray, list[np.ndarray]], np.ndarray | None],
+                    method: str, settings: dict[str, Any],
+                    callback: Callable[[int, np.ndarray], Any] | None,
+                    progress: bool | None) -> ClipResult:
+    """The loop both methods share: ``stylise(t, frame, done_so_far)`` per frame
+    (None = interrupted), timing, progress bar, callback; Ctrl-C keeps the
+    finished frames."""
+    from ..optimize import _progress_bar
     out: list[np.ndarray] = []
     seconds: list[float] = []
     interrupted = False
-    bar = _bar(len(frames), progress)
+    bar = _progress_bar(len(frames), True if progress is None else progress)
+    if bar is not None:
+        bar.set_description("frames")
+        bar.unit = "frame"
     try:
         for t, frame in enumerate(frames):
             start = time.perf_counter()
-            y = stylize_fast(model, frame, style=style, precision=precision)
-            if temporal and t > 0:
-                c = masks[t - 1][..., np.newaxis]
-                warped = flows_lib.warp(out[-1], flows[t - 1])
-                y = c * (blend * warped + (1 - blend) * y) + (1 - c) * y
-            out.append(np.clip(y, 0, 255).astype(np.float32))
+            image = stylise(t, frame, out)
+            if image is None:
+                interrupted = True
+                break
+            out.append(image)
             seconds.append(time.perf_counter() - start)
             if bar is not None:
                 bar.update(1)
             if callback is not None:
-                callback(t, out[-1])
+                callback(t, image)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         if bar is not None:
             bar.close()
-    return ClipResult(np.stack(out) if out else np.zeros((0,) + frames.shape[1:],
-                                                         np.float32),
-                      seconds, "fast" + (" temporal" if temporal else ""),
-                      {"temporal": temporal, "blend": blend if temporal else 0.0,
-                       "precision": precision}, interrupted)
-
-
-def _bar(total: int, progress: bool | None):
-    from ..optimize import _progress_bar
-    bar = _progress_bar(total, True if progress is None else progress)
-    if bar is not None:
-        bar.set_description("frames")
-        bar.unit = "frame"
-    return bar
-
-
-def flicker_table(results: Sequence[ClipResult], frames: np.ndarray, flows: np.ndarray,
-                  masks: np.ndarray) -> dict[str, float]:
-    """Relative flicker (:func:`style_lib.video.flow.relative_flicker`) of each result."""
-    return {r.method: flows_lib.relative_flicker(r.frames, frames, flows, masks)
-            for r in results}
+    done = np.stack(out) if out else np.zeros((0,) + frames.shape[1:], np.float32)
+    return ClipResult(done, seconds, method, settings, interrupted)
