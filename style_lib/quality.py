@@ -7,6 +7,13 @@
 * **Layout**: the correlation of the picture's and the photo's luminance, both
   shrunk to 32 px: near 1 while the scene is recognisable.
 
+A third number catches a failure the other two miss:
+
+* **Blotch share**: the share of pixels in *blotches*, near-black regions at
+  least ``BLOTCH_WIDTH`` px thick where the photo is not dark. A fast
+  network whose output saturates paints them (notebook 09); a thin black
+  stroke of a painting (Kandinsky's lines) is not one.
+
 A picture is *finished* when its style distance is at most ``GOAL_FRACTION``
 (0.3) times the photo's own and its layout correlation is at least
 ``LAYOUT_MIN`` (0.9). The judge can use another network than the run
@@ -25,7 +32,8 @@ from .losses import gram_matrix
 from .settings import DEFAULT_STYLE_LAYERS
 from .vgg import FeatureExtractor
 
-__all__ = ["GOAL_FRACTION", "LAYOUT_MIN", "LAYOUT_SIZE", "Judge", "Verdict"]
+__all__ = ["GOAL_FRACTION", "LAYOUT_MIN", "LAYOUT_SIZE", "Judge", "Verdict",
+           "BLOTCH_DARK", "BLOTCH_PHOTO_LIGHT", "BLOTCH_WIDTH", "blotch_mask", "blotch_share"]
 
 #: A finished picture's style distance, as a fraction of the photo's own.
 GOAL_FRACTION = 0.3
@@ -33,6 +41,12 @@ GOAL_FRACTION = 0.3
 LAYOUT_MIN = 0.9
 #: The longest side at which layouts are compared, in pixels.
 LAYOUT_SIZE = 32
+#: A pixel is near-black when its brightest channel is below this (0..255).
+BLOTCH_DARK = 16.0
+#: ... and the photo is not dark there when its local mean luminance (9 px) is above this.
+BLOTCH_PHOTO_LIGHT = 8.0
+#: Near-black regions thinner than this (px) are strokes, not blotches.
+BLOTCH_WIDTH = 7
 
 
 @dataclass(frozen=True)
@@ -97,3 +111,30 @@ def _small_luminance(image) -> np.ndarray:
     small = tf.image.resize(image, (max(1, round(h * scale)), max(1, round(w * scale))),
                             method="area").numpy()
     return luminance(small)
+
+
+def blotch_mask(picture, photo) -> np.ndarray:
+    """Return the blotches of ``picture`` as a boolean ``(H, W)`` mask.
+
+    A blotch pixel is near-black (brightest channel < :data:`BLOTCH_DARK`),
+    inside a near-black region at least :data:`BLOTCH_WIDTH` px thick (a
+    morphological opening removes thinner strokes), where the photo's mean
+    luminance over 9 x 9 px is above :data:`BLOTCH_PHOTO_LIGHT`.
+
+    Args:
+      picture, photo: ``(H, W, 3)`` RGB in ``[0, 255]``, the same size.
+    """
+    from scipy import ndimage
+    picture, photo = np.asarray(picture, np.float32), np.asarray(photo, np.float32)
+    if picture.shape != photo.shape or picture.ndim != 3:
+        raise ValueError(f"picture {picture.shape} and photo {photo.shape} must both be "
+                         "(H, W, 3) of the same size.")
+    dark = picture.max(axis=-1) < BLOTCH_DARK
+    thick = ndimage.binary_opening(dark, structure=np.ones((BLOTCH_WIDTH, BLOTCH_WIDTH), bool))
+    light = ndimage.uniform_filter(luminance(photo), size=9, mode="reflect") > BLOTCH_PHOTO_LIGHT
+    return thick & light
+
+
+def blotch_share(picture, photo) -> float:
+    """Return the share of ``picture``'s pixels in blotches (:func:`blotch_mask`), 0..1."""
+    return float(blotch_mask(picture, photo).mean())
