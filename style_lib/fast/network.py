@@ -31,8 +31,10 @@ layer                output                      kernel, stride
 ===================  ==========================  =====================
 
 Every convolution pads by reflection (no dark borders) and is followed by
-instance normalisation and ReLU, except ``conv_out``, whose output goes
-through Johnson's scaled tanh to ``[0, 255]``.
+instance normalisation and ReLU, except ``conv_out``, whose output is
+mapped linearly to ``[0, 255]`` (:class:`LinearPixels`; Johnson's scaled
+tanh, :class:`ScaledTanh`, saturates into black blotches and is kept only
+to show them).
 """
 from __future__ import annotations
 
@@ -49,7 +51,8 @@ from ..errors import ImageError, SettingsError, WeightsError
 from .normalization import ConditionalInstanceNormalization, InstanceNormalization
 
 __all__ = ["InstanceNormalization", "ConditionalInstanceNormalization", "ReflectionConv",
-           "ResidualBlock", "Upsample", "ScaledTanh", "StyleMix", "style_names",
+           "ResidualBlock", "Upsample", "ScaledTanh", "LinearPixels", "OUTPUTS",
+           "output_kind", "StyleMix", "style_names",
            "style_vector",
            "build_transform_net", "stylize_fast", "save_model", "load_model",
            "load_pretrained", "pretrained_names", "find_pretrained", "PRETRAINED_DIR",
@@ -188,6 +191,26 @@ class ScaledTanh(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable("style_lib")
+class LinearPixels(keras.layers.Layer):
+    """The output layer: ``127.5 (x + 1)``, float32, not squashed.
+
+    Unlike :class:`ScaledTanh` it never saturates: a pixel the network
+    paints too dark still gets a gradient back (a saturated tanh passes
+    almost none, ``1 - tanh²(-5) ≈ 2e-4``, and such pixels stay black: the
+    blotches of notebook 09). Values outside ``[0, 255]`` are clipped when
+    a picture is made (:func:`stylize_fast`); training sees them unclipped,
+    so the content loss pulls them back.
+    """
+
+    def call(self, x):
+        return 127.5 * (tf.cast(x, tf.float32) + 1.0)
+
+
+#: The output layers :func:`build_transform_net` can end with.
+OUTPUTS = {"linear": LinearPixels, "tanh": ScaledTanh}
+
+
+@keras.saving.register_keras_serializable("style_lib")
 class StyleMix(keras.layers.Layer):
     """The style input of a many-style network: ``(B, N)`` weights, rescaled to sum 1.
 
@@ -210,6 +233,7 @@ class StyleMix(keras.layers.Layer):
 def build_transform_net(width: float = 1.0, *, upsample: str = "resize",
                         residual_blocks: int = 5, dtype: str | None = None,
                         styles: list[str] | tuple[str, ...] | None = None,
+                        output: str = "linear",
                         name: str = "transform_net") -> keras.Model:
     """Return the transformation network: ``(B, H, W, 3)`` in ``[0, 255]`` to the same.
 
@@ -225,7 +249,13 @@ def build_transform_net(width: float = 1.0, *, upsample: str = "resize",
       dtype: Keras dtype policy, e.g. ``"mixed_bfloat16"``; None = float32.
       styles: None (one style, plain instance normalisation) or the names
         of the styles of a conditional network.
+      output: ``"linear"`` (:class:`LinearPixels`, clipped only when a
+        picture is made) or ``"tanh"`` (Johnson's :class:`ScaledTanh`, whose
+        saturation leaves black blotches).
     """
+    if output not in OUTPUTS:
+        raise SettingsError(f"output must be one of {sorted(OUTPUTS)}, not {output!r}. "
+                            "Fix: output='linear'.")
     if styles is not None and (isinstance(styles, str) or not styles
                                or len(set(styles)) != len(styles)):
         raise SettingsError(f"styles must be a list of different painting names, not "
@@ -259,7 +289,7 @@ def build_transform_net(width: float = 1.0, *, upsample: str = "resize",
     x = apply(Upsample(f2, upsample, num_styles=n, dtype=policy, name="up1"), x)
     x = apply(Upsample(f1, upsample, num_styles=n, dtype=policy, name="up2"), x)
     x = ReflectionConv(3, 9, norm=False, relu=False, dtype=policy, name="conv_out")(x)
-    outputs = ScaledTanh(name="to_pixels", dtype="float32")(x)
+    outputs = OUTPUTS[output](name="to_pixels", dtype="float32")(x)
     model = keras.Model(inputs, outputs, name=name)
     model.width, model.upsample = float(width), upsample
     return model
@@ -272,6 +302,13 @@ def _padded(image: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
     if ph or pw:
         image = np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect")
     return image, (h, w)
+
+
+def output_kind(model: keras.Model) -> str:
+    """``"linear"`` or ``"tanh"``: the output layer of a transformation network."""
+    last = model.get_layer("to_pixels") if any(
+        layer.name == "to_pixels" for layer in model.layers) else model.layers[-1]
+    return "tanh" if isinstance(last, ScaledTanh) else "linear"
 
 
 def style_names(model: keras.Model) -> list[str] | None:
@@ -323,7 +360,7 @@ def style_vector(model: keras.Model, style) -> np.ndarray | None:
 
 
 def stylize_fast(model: keras.Model, image, *, style=None, batch_size: int = 4,
-                 precision: str = "float32") -> np.ndarray:
+                 precision: str = "float32", preserve_color: str | None = None) -> np.ndarray:
     """Return ``model``'s picture of ``image``: one forward pass, any size.
 
     Args:
@@ -339,11 +376,20 @@ def stylize_fast(model: keras.Model, image, *, style=None, batch_size: int = 4,
         computes it natively, pixels within a few levels of float32) or
         ``"auto"`` (bfloat16 only where native; see
         :func:`style_lib.vgg.fast_precision`).
+      preserve_color: None, or ``"luminance"``: keep the photo's colours
+        (the picture's luminance with the photo's chroma,
+        :func:`style_lib.color.keep_photo_colors`).
     Returns:
       float32 ``(H, W, 3)`` (or ``(B, H, W, 3)``) in ``[0, 255]``.
     """
+    from ..color import keep_photo_colors
     from ..data import as_image
     from ..vgg import check_precision
+    if preserve_color not in (None, "luminance"):
+        raise SettingsError(f"preserve_color for a fast network must be None or 'luminance', "
+                            f"not {preserve_color!r} (the painting's colours are in its "
+                            "weights; 'histogram' recolours the painting before training). "
+                            "Fix: preserve_color='luminance'.")
     weights = style_vector(model, style)
     model = in_precision(model, check_precision(precision))
     if isinstance(image, (str, os.PathLike)):
@@ -369,6 +415,8 @@ def stylize_fast(model: keras.Model, image, *, style=None, batch_size: int = 4,
         chunks.append(np.asarray(_forward(model, args)))
     out = np.concatenate(chunks)
     out = np.clip(out[:, :h, :w], 0, 255).astype(np.float32)
+    if preserve_color == "luminance":
+        out = np.stack([keep_photo_colors(o, p) for o, p in zip(out, x)])
     return out[0] if single else out
 
 
@@ -390,7 +438,8 @@ def in_precision(model: keras.Model, precision: str) -> keras.Model:
     if "bfloat16" not in entry:
         def with_policy(layer):
             config = layer.get_config()
-            if not isinstance(layer, (keras.layers.InputLayer, ScaledTanh, StyleMix)):
+            if not isinstance(layer, (keras.layers.InputLayer, ScaledTanh, LinearPixels,
+                                      StyleMix)):
                 config["dtype"] = "mixed_bfloat16"
             return layer.__class__.from_config(config)
         entry["bfloat16"] = keras.models.clone_model(model, clone_function=with_policy)
