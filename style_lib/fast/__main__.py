@@ -2,6 +2,7 @@
 
     python -m style_lib.fast train --style starry_night --out models/starry_night
     python -m style_lib.fast train --style starry_night great_wave the_scream the_kiss --out models/four
+    python -m style_lib.fast train --style starry_night --photos my_photos/ --out models/mine
     python -m style_lib.fast train --add-to models/four/model.keras --style shipwreck --out models/five
     python -m style_lib.fast stylize --model models/starry_night/model.keras chelsea -o cat.jpg
     python -m style_lib.fast stylize --model models/four/model.keras --style starry_night=1,the_kiss=1 chelsea -o cat.jpg
@@ -37,6 +38,9 @@ def _parser() -> OneLineParser:
                    help="a many-style network's .keras file: add --style to it, training "
                         "only its scales and shifts")
     t.add_argument("--out", required=True, type=Path, help="output folder (resumed if it exists)")
+    t.add_argument("--photos", nargs="+", default=None, metavar="FOLDER",
+                   help="train on your own photos: folders of JPEG/PNG files (or files); "
+                        "default: the photos that ship in the pip wheels")
     t.add_argument("--steps", type=int, default=d.steps, help="training steps (default %(default)s)")
     t.add_argument("--size", type=int, default=d.size, help="crop side in px (default %(default)s)")
     t.add_argument("--style-size", type=int, default=d.style_size,
@@ -68,6 +72,9 @@ def _parser() -> OneLineParser:
     s.add_argument("--size", type=int, default=None, help="longest side (default: as is, "
                    "at most 1024)")
     s.add_argument("--overwrite", action="store_true")
+    s.add_argument("--preserve-color", choices=("luminance",), default=None,
+                   help="keep the photo's colours: the picture's luminance with the "
+                        "photo's chroma")
     s.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                    help="bfloat16 is about 2x faster where the CPU/GPU computes it "
                         "natively; auto uses it only there (default %(default)s)")
@@ -95,6 +102,8 @@ def _train(args, argv: list[str]) -> None:
     names = {f.name for f in fields(TrainConfig)}
     settings = {k: v for k, v in vars(args).items() if k in names}
     settings["style"] = settings["style"][0] if len(args.style) == 1 else tuple(args.style)
+    from .training import photo_folder
+    settings["photos"] = photo_folder(*args.photos) if args.photos else ()
     if args.add_to is not None:
         if len(args.style) != 1:
             raise SettingsError("--add-to adds one painting at a time. Fix: one name after "
@@ -129,7 +138,8 @@ def _stylize(args) -> None:
     image = as_image(args.image)
     if args.size or max(image.shape[:2]) > 1024:
         image = as_image(image, args.size or 1024)
-    picture = stylize_fast(model, image, style=style, precision=args.precision)
+    picture = stylize_fast(model, image, style=style, precision=args.precision,
+                           preserve_color=args.preserve_color)
     out = save_image(picture, args.output, overwrite=args.overwrite)
     print(f"Wrote {out}")
 

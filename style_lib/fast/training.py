@@ -45,7 +45,7 @@ from ..vgg import FeatureExtractor
 from .network import build_transform_net, load_model, save_model, style_names
 
 __all__ = ["TrainConfig", "TrainResult", "train", "add_style_config", "random_crops", "smoothed",
-           "style_of_step", "JOHNSON_CONTENT_LAYERS", "JOHNSON_STYLE_LAYERS"]
+           "style_of_step", "load_photos", "photo_folder", "JOHNSON_CONTENT_LAYERS", "JOHNSON_STYLE_LAYERS"]
 
 #: Johnson et al.'s layers: content at relu2_2, style at relu1_2 ... relu4_3
 #: (our ``convX_Y`` features are after the ReLU).
@@ -71,17 +71,18 @@ class TrainConfig:
 
     style: str | tuple[str, ...] = "starry_night"
     photos: tuple[str, ...] = ()
-    size: int = 128
-    style_size: int = 256
+    size: int = 256                  # Johnson's crops; 128 px crops paint a tint at 512 px
+    style_size: int = 512            # strokes the size of the painting's at 512 px
     batch_size: int = 4
-    steps: int = 1600
+    steps: int = 2000
     learning_rate: float = 1e-3
     width: float = 0.5
     upsample: str = "resize"
+    output: str = "linear"           # "tanh" (Johnson's) saturates into black blotches
     content_layers: tuple[str, ...] = JOHNSON_CONTENT_LAYERS
     style_layers: tuple[str, ...] = JOHNSON_STYLE_LAYERS
     content_weight: float = 1.0
-    style_weight: float = 150.0      # 50: faint strokes; 250: blotches early in training
+    style_weight: float = 600.0      # content and tv are sums over pixels: 150 at 128 px
     tv_weight: float = 10.0          # about 1 % of J: smooths without blurring
     precision: str = "auto"
     seed: int = 0
@@ -148,17 +149,30 @@ class TrainResult:
     model_path: Path | None = None
 
 
-def random_crops(photos: Sequence[np.ndarray], size: int, seed: int = 0):
+def random_crops(photos: Sequence[np.ndarray], size: int, seed: int = 0,
+                 groups: Sequence[str] | None = None):
     """Yield random ``(size, size, 3)`` float32 crops of ``photos`` forever.
 
-    Each crop: a random photo, scaled so its shorter side is between ``size``
-    and ``2 size`` px, a random square of ``size`` px, flipped left-right
-    with probability 1/2. Deterministic for a given ``seed``.
+    Each crop: a random group of photos, then a random photo of it (frames
+    of one clip are one group, so a clip counts as one photo, not as many
+    near-copies), scaled so its shorter side is between ``size`` and
+    ``2 size`` px (several scales of every photo), a random square of
+    ``size`` px, flipped left-right with probability 1/2. ``groups``: one
+    label per photo (default: every photo its own). Deterministic for a
+    given ``seed``.
     """
     rng = np.random.default_rng(seed)
+    labels = list(groups) if groups is not None else list(range(len(photos)))
+    if len(labels) != len(photos):
+        raise SettingsError(f"{len(labels)} group labels for {len(photos)} photos.")
+    members: dict[Any, list[int]] = {}
+    for k, label in enumerate(labels):
+        members.setdefault(label, []).append(k)
+    clusters = list(members.values())
     scaled: dict[tuple[int, int], np.ndarray] = {}
     while True:
-        k = int(rng.integers(len(photos)))
+        cluster = clusters[int(rng.integers(len(clusters)))]
+        k = cluster[int(rng.integers(len(cluster)))]
         short = int(rng.integers(size, 2 * size + 1))
         key = (k, short)
         if key not in scaled:
@@ -195,10 +209,59 @@ def _objective(config: TrainConfig) -> tuple[StyleObjective, list[list[tf.Tensor
     return objective, grams
 
 
-def _dataset(config: TrainConfig) -> tf.data.Dataset:
+def load_photos(names: Sequence[str], max_size: int) -> tuple[list[np.ndarray], list[str]]:
+    """Return the training photos ``names`` (training-photo names or image files)
+    as ``(H, W, 3)`` float32 arrays, longest side ``max_size``, and their groups."""
     from .. import training_photos
-    photos = [training_photos.load(name, max_size=4 * config.size) for name in config.photos]
-    crops = random_crops(photos, config.size, config.seed)
+    from ..data import as_image
+    photos, groups = [], []
+    for name in names:
+        if name in training_photos.NAMES:
+            photos.append(training_photos.load(name, max_size=max_size))
+            groups.append(training_photos.source_group(name))
+        else:
+            photos.append(as_image(name, max_size))
+            groups.append(str(name))
+    return photos, groups
+
+
+#: File endings :func:`photo_folder` takes as photos.
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def photo_folder(*paths: str | os.PathLike) -> tuple[str, ...]:
+    """Return the photos to train on from folders, files and training-photo names.
+
+    A folder gives its image files (sorted, not its subfolders); a file or a
+    name (:data:`style_lib.training_photos.NAMES`) is kept as it is. Raises
+    SettingsError naming the fix when a folder holds no image.
+    """
+    from .. import training_photos
+    out: list[str] = []
+    for path in paths:
+        text = os.fspath(path)
+        folder = Path(text).expanduser()
+        if text in training_photos.NAMES and not folder.exists():
+            out.append(text)
+        elif folder.is_dir():
+            files = sorted(str(f) for f in folder.iterdir()
+                           if f.is_file() and f.suffix.lower() in PHOTO_SUFFIXES)
+            if not files:
+                raise SettingsError(f"{folder} holds no photo ({', '.join(PHOTO_SUFFIXES)}). "
+                                    "Fix: a folder of JPEG or PNG photos.")
+            out.extend(files)
+        elif folder.is_file():
+            out.append(str(folder))
+        else:
+            raise SettingsError(f"{text!r} is neither a folder, an image file nor a training "
+                                f"photo name. Fix: a folder of photos, or names from "
+                                f"{', '.join(training_photos.TRAINING_NAMES[:4])}, ...")
+    return tuple(dict.fromkeys(out))
+
+
+def _dataset(config: TrainConfig) -> tf.data.Dataset:
+    photos, groups = load_photos(config.photos, 4 * config.size)
+    crops = random_crops(photos, config.size, config.seed, groups)
     spec = tf.TensorSpec((config.size, config.size, 3), tf.float32)
     return (tf.data.Dataset.from_generator(lambda: crops, output_signature=spec)
             .batch(config.batch_size, drop_remainder=True).prefetch(2))
@@ -220,7 +283,7 @@ def _network(config: TrainConfig, base: keras.Model | None
     Returns it, the variables to train and the styles (indices) to train on:
     all of them, or with ``train_only_norms`` those the base model lacks.
     """
-    model = build_transform_net(config.width, upsample=config.upsample,
+    model = build_transform_net(config.width, upsample=config.upsample, output=config.output,
                                 styles=list(config.styles) if config.conditional else None)
     every_style = list(range(len(config.styles)))
     if base is None:
