@@ -192,6 +192,9 @@ def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
                      f"got {len(args.mask)} for {n} styles")
     if args.model is not None and args.method != "fast":
         parser.error("--model needs --method fast")
+    if args.method == "fast" and args.preserve_color == "histogram":
+        parser.error("--method fast keeps the photo's colours with --preserve-color "
+                     "luminance only (a network's painting colours are in its weights)")
     if args.style_loss != "gram" or args.mrf_rotations or args.mrf_scales:
         if args.style_loss != "mrf":
             parser.error("--mrf-rotations and --mrf-scales need --style-loss mrf")
@@ -382,7 +385,8 @@ def _run_fast(args, size: int, inputs: list[Path], signals: _Signals) -> int:
         raise SettingsError(f"{args.model} paints one painting; several STYLEs need a "
                             "many-style network (notebook 10). Fix: one STYLE.")
     picture = network.stylize_fast(model, data.as_image(args.content, size), style=style,
-                                   precision=args.precision)
+                                   precision=args.precision,
+                                   preserve_color=args.preserve_color)
     with signals.deferred():
         out = images.save_image(picture, args.output, inputs=inputs, overwrite=args.overwrite)
     if not args.quiet:

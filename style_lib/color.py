@@ -31,7 +31,7 @@ from .errors import SettingsError
 
 __all__ = ["RGB_TO_YIQ", "YIQ_TO_RGB", "rgb_to_yiq", "yiq_to_rgb",
            "luminance", "gray3", "match_luminance", "luminance_inputs",
-           "combine_luminance", "channel_stats", "match_histogram",
+           "combine_luminance", "keep_photo_colors", "channel_stats", "match_histogram",
            "METHODS", "PRESERVE_COLOR"]
 
 #: NTSC RGB -> YIQ (rows give Y, I, Q); ``Y`` is the familiar luma
@@ -145,6 +145,22 @@ def combine_luminance(stylised, content) -> np.ndarray:
     y = np.clip(y, low, np.maximum(low, high))
     rgb = y[..., np.newaxis] * YIQ_TO_RGB[:, 0] + chroma
     return np.clip(rgb, 0.0, 255.0).astype(np.float32)   # clip: rounding only
+
+
+def keep_photo_colors(stylised, content) -> np.ndarray:
+    """Return ``stylised`` in the photo's colours: luminance-only transfer after the fact.
+
+    For a picture already made (a fast network's): its luminance ``Y``,
+    matched to the photo's mean and standard deviation (eq. 2 applied to the
+    result instead of the painting), with the photo's chroma ``I, Q``
+    (:func:`combine_luminance`). Shapes ``(H, W, 3)``, RGB in ``[0, 255]``.
+    """
+    stylised, content = _rgb(stylised, "stylised"), _rgb(content, "content")
+    if stylised.shape != content.shape:
+        raise SettingsError(f"stylised {stylised.shape} and content "
+                            f"{content.shape} must have the same shape.")
+    y = match_luminance(luminance(stylised), luminance(content))
+    return combine_luminance(gray3(y), content)
 
 
 def channel_stats(image) -> tuple[np.ndarray, np.ndarray]:

@@ -1,7 +1,8 @@
 """A photo picker that stylises instantly with trained networks (notebook 09).
 
 Pick a photo (or upload one) and a network; the picture appears after one
-forward pass, with its time. Errors (a bad upload, a broken model file)
+forward pass, with its time. A checkbox keeps the photo's colours
+(luminance-only transfer, as ``--preserve-color luminance``). Errors (a bad upload, a broken model file)
 become the status line, never a traceback.
 """
 from __future__ import annotations
@@ -45,6 +46,8 @@ class FastStyleApp:
         self.model_picker = w.Dropdown(options=list(self.models), description="style")
         self.upload_button = w.FileUpload(accept="image/*", multiple=False,
                                           description="upload a photo")
+        self.keep_colors = w.Checkbox(value=False, description="keep the photo's colours",
+                                      indent=False)
         self.before = w.Image(format="png")
         self.after = w.Image(format="png")
         self.status = w.HTML()
@@ -53,9 +56,10 @@ class FastStyleApp:
         self._quiet = False                  # True while upload() changes the picker
         self.photo_picker.observe(lambda _: self._quiet or self.refresh(), "value")
         self.model_picker.observe(lambda _: self.refresh(), "value")
+        self.keep_colors.observe(lambda _: self.refresh(), "value")
         self.upload_button.observe(self._on_upload, "value")
         self.widget = w.VBox([w.HBox([self.photo_picker, self.model_picker,
-                                      self.upload_button]),
+                                      self.upload_button, self.keep_colors]),
                               w.HBox([self.before, self.after]), self.status])
         self.refresh()
 
@@ -71,7 +75,9 @@ class FastStyleApp:
                 photo = resize_image(photo, self.size)
             model = self.models[self.model_picker.value]
             started = time.perf_counter()
-            picture = stylize_fast(model, photo, precision=self.precision)
+            picture = stylize_fast(model, photo, precision=self.precision,
+                                   preserve_color="luminance" if self.keep_colors.value
+                                   else None)
             self.last_seconds = time.perf_counter() - started
         except Exception as exc:     # a widget never raises: the status says why
             self.status.value = f"<span style='color:#b00'>{type(exc).__name__}: {exc}</span>"
