@@ -1,4 +1,5 @@
-"""The class's precomputed figures: the paper's Figure 3 (gallery) and Figure 4 (ratio grid).
+"""The class's precomputed figures: the paper's Figure 3 (gallery), Figure 4 (ratio grid)
+and notebook 09's blotches of a tanh-ended network.
 
 Made live, they would keep a class waiting (six runs of 3 to 4 minutes, eight of
 about a minute and a half, on 2 cores), so they are made once by ``make figures``
@@ -7,10 +8,16 @@ yourself. Credit them as ``images/CREDITS.md`` says.
 
 ``python -m style_lib.figures ratio-grid`` remakes the ratio grid (``make
 gallery`` runs the command line once per gallery painting).
+``python -m style_lib.figures blotches --old-model OLD.keras`` remakes
+``images/fast/blotches.jpg`` from the four-painting network this project
+trained first (tanh output, 128-px crops), which lives in git history::
+
+    git show 074c3c6:style_lib/fast/models/four_paintings/model.keras > old.keras
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -18,11 +25,16 @@ from typing import Any, Sequence
 from .data import UnknownImageError
 from .errors import ImageError, SettingsError, run_command
 
-__all__ = ["GALLERY", "RATIO_GRID_LAYERS", "RATIO_GRID_RATIOS", "RATIO_GRID_SIZE",
+__all__ = ["BLOTCHES", "BLOTCH_PHOTOS", "make_blotch_figure", "GALLERY", "RATIO_GRID_LAYERS", "RATIO_GRID_RATIOS", "RATIO_GRID_SIZE",
            "RATIO_GRID_STEPS", "gallery_path", "make_ratio_grid", "ratio_grid_path",
            "ratio_grid_settings"]
 
 IMAGES = Path(__file__).resolve().parent.parent / "images"
+
+#: Notebook 09's figure of the blotches a saturated tanh leaves, and its photos (held out
+#: from training, and Tübingen) with the style each is painted in.
+BLOTCHES = IMAGES / "fast" / "blotches.jpg"
+BLOTCH_PHOTOS = (("coffee", "starry_night"), ("tubingen", "the_scream"))
 
 #: The paintings of the gallery (``make gallery``), in the order of its figure.
 GALLERY = ("shipwreck", "starry_night", "the_scream", "composition_vii", "great_wave",
@@ -109,13 +121,66 @@ def make_ratio_grid(out_dir: Path | str = IMAGES / "ratio_grid", *,
     return written
 
 
+def make_blotch_figure(old_model: Path | str, out: Path | str = BLOTCHES, *,
+                       size: int = 512, overwrite: bool = False) -> Path:
+    """Draw photo | tanh network (its blotches outlined) | the committed network.
+
+    ``old_model``: a many-style ``.keras`` network ending in tanh; the new
+    one is the committed many-style network. One row per
+    :data:`BLOTCH_PHOTOS` entry, at ``size`` px; JPEG, written atomically.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from .data import as_image
+    from .fast import network
+    from .images import check_output_path
+    from .quality import blotch_mask, blotch_share
+    out = Path(out)
+    check_output_path(out, overwrite=overwrite)
+    old = network.load_model(old_model)
+    if network.output_kind(old) != "tanh" or not network.style_names(old):
+        raise SettingsError(f"{old_model} is not a many-style network ending in tanh. Fix: "
+                            "the four-painting network from git history (see "
+                            "style_lib/figures.py).")
+    new_name = network.pretrained_names(many=True)[0]
+    new = network.load_pretrained(new_name)
+    fig, axes = plt.subplots(len(BLOTCH_PHOTOS), 3, figsize=(10.5, 2.9 * len(BLOTCH_PHOTOS)))
+    for row, (photo_name, style) in zip(np.atleast_2d(axes), BLOTCH_PHOTOS):
+        photo = as_image(photo_name, size)
+        before = network.stylize_fast(old, photo, style=style)
+        after = network.stylize_fast(new, photo, style=style)
+        row[0].imshow(photo.astype(np.uint8))
+        row[0].set_title(f"photo ({photo_name}, never trained on)", fontsize=8)
+        row[1].imshow(before.astype(np.uint8))
+        row[1].contour(blotch_mask(before, photo), levels=[0.5], colors="red", linewidths=0.8)
+        row[1].set_title(f"tanh output, 128-px crops: {100 * blotch_share(before, photo):.1f} % "
+                         "blotches (red)", fontsize=8)
+        row[2].imshow(after.astype(np.uint8))
+        row[2].set_title(f"linear output, 256-px crops: {100 * blotch_share(after, photo):.1f} % "
+                         f"({style})", fontsize=8)
+        for ax in row:
+            ax.set_axis_off()
+    plt.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
+    fig.savefig(tmp, dpi=90, pil_kwargs={"quality": 85})
+    plt.close(fig)
+    os.replace(tmp, out)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m style_lib.figures ratio-grid``: remake a precomputed figure."""
+    """``python -m style_lib.figures ratio-grid|blotches``: remake a precomputed figure."""
     from .errors import OneLineParser
     parser = OneLineParser(prog="python -m style_lib.figures",
                            description="Remake the ratio grid of notebook 06 (the paper's "
                                        "Figure 4) in images/ratio_grid/.")
-    parser.add_argument("figure", choices=["ratio-grid"])
+    parser.add_argument("figure", choices=["ratio-grid", "blotches"])
+    parser.add_argument("--old-model", type=Path, default=None,
+                        help="blotches: the tanh four-painting network from git history")
     parser.add_argument("-o", "--output-dir", type=Path, default=IMAGES / "ratio_grid",
                         help="folder for the pictures (default images/ratio_grid)")
     parser.add_argument("--steps", type=int, default=RATIO_GRID_STEPS,
@@ -125,6 +190,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true", help="replace existing pictures")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     args = parser.parse_args(argv)
+    if args.figure == "blotches":
+        if args.old_model is None:
+            parser.error("blotches needs --old-model OLD.keras: `git show 074c3c6:style_lib/"
+                         "fast/models/four_paintings/model.keras > old.keras`")
+        return run_command(lambda: print(make_blotch_figure(args.old_model,
+                                                            overwrite=args.overwrite)),
+                           "Interrupted; nothing was written.")
     return run_command(lambda: make_ratio_grid(args.output_dir, steps=args.steps,
                                                size=args.size, overwrite=args.overwrite,
                                                quiet=args.quiet),

@@ -59,6 +59,9 @@ def _parser() -> OneLineParser:
                    help="what VGG16 computes in (default %(default)s)")
     t.add_argument("--seed", type=int, default=d.seed)
     t.add_argument("--checkpoint-every", type=int, default=100)
+    t.add_argument("--evaluate-every", type=int, default=0, metavar="N",
+                   help="judge the held-out photos every N steps and keep the curve in "
+                        "history.json (make models: 200); 0: never (default)")
     t.add_argument("--devices", type=int, default=1,
                    help="train on this many devices with MirroredStrategy (GPUs if "
                         "TensorFlow sees them, else logical CPUs)")
@@ -117,7 +120,7 @@ def _train(args, argv: list[str]) -> None:
     (args.out / "command.txt").write_text(
         "python -m style_lib.fast " + " ".join(shlex.quote(a) for a in argv) + "\n")
     result = train(config, args.out, strategy=strategy, checkpoint_every=args.checkpoint_every,
-                   progress=not args.quiet)
+                   progress=not args.quiet, evaluate_every=args.evaluate_every)
     (args.out / "loss.png").write_bytes(loss_plot_png(
         smoothed(result.history), weights=vars(args),
         title=f"training for {', '.join(config.styles)}",

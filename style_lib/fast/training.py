@@ -45,7 +45,8 @@ from ..vgg import FeatureExtractor
 from .network import build_transform_net, load_model, save_model, style_names
 
 __all__ = ["TrainConfig", "TrainResult", "train", "add_style_config", "random_crops", "smoothed",
-           "style_of_step", "load_photos", "photo_folder", "JOHNSON_CONTENT_LAYERS", "JOHNSON_STYLE_LAYERS"]
+           "style_of_step", "load_photos", "photo_folder", "held_out_judges",
+           "held_out_quality", "EVAL_SIZE", "JOHNSON_CONTENT_LAYERS", "JOHNSON_STYLE_LAYERS"]
 
 #: Johnson et al.'s layers: content at relu2_2, style at relu1_2 ... relu4_3
 #: (our ``convX_Y`` features are after the ReLU).
@@ -354,7 +355,8 @@ def _write_json(path: Path, data: dict) -> None:
 def train(config: TrainConfig, out_dir: str | os.PathLike, *,
           strategy: tf.distribute.Strategy | None = None, resume: bool = True,
           checkpoint_every: int = 100, progress: bool | None = None,
-          callback: Callable[[int, dict[str, float]], Any] | None = None) -> TrainResult:
+          callback: Callable[[int, dict[str, float]], Any] | None = None,
+          evaluate_every: int = 0) -> TrainResult:
     """Train a transformation network for ``config.style`` (one painting or several);
     return a :class:`TrainResult`.
 
@@ -366,6 +368,11 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
     ``strategy``: a ``tf.distribute.Strategy`` (default: TensorFlow's
     current one, i.e. one device); the batch is split across its replicas.
     ``callback(step, terms)`` may return True to stop early.
+    ``evaluate_every``: every so many steps, judge the network on the held-out
+    photos (:func:`held_out_quality` at 256 px, every painting) and record it
+    in the history as ``eval_step``, ``eval_seconds``, ``eval_relative`` (mean
+    style distance relative to the photos') and ``eval_layout`` (the worst):
+    the quality-against-minutes curve of ``make bench``. 0: never.
     """
     config = config.checked()
     out = Path(out_dir)
@@ -400,7 +407,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
         checkpoint.restore(manager.latest_checkpoint)
         old = _read_json(out / "history.json")      # written at each checkpoint
         kept = sum(1 for s in old.get("step", []) if s <= int(step_var.numpy()))
-        history = {k: list(v)[:kept] for k, v in old.items()} if old else history
+        judged = sum(1 for s in old.get("eval_step", []) if s <= int(step_var.numpy()))
+        history = {k: list(v)[:judged if k.startswith("eval_") else kept]
+                   for k, v in old.items()} if old else history
     elif not resume:
         step_var.assign(0)
     global_batch = config.batch_size
@@ -424,6 +433,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
 
     n_styles = len(config.styles)
 
+    judges = held_out_judges(config.styles, EVAL_SIZE) if evaluate_every else {}
     data = iter(strategy.experimental_distribute_dataset(_dataset(config)))
     start_step = int(step_var.numpy())
     bar = _bar(config.steps, start_step, progress)
@@ -453,6 +463,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
                 bar.set_postfix(loss=f"{terms['total']:.3g}",
                                 content=f"{terms['content']:.3g}",
                                 style=f"{terms['style']:.3g}")
+            if evaluate_every and step % evaluate_every == 0:
+                _record_held_out(history, step, time.perf_counter() - started, model, config,
+                                 judges)
             if step % checkpoint_every == 0:
                 manager.save(checkpoint_number=step)
                 _write_json(out / "history.json", history)
@@ -472,6 +485,42 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
               f"{path} are kept; run again to resume.", file=sys.stderr)
     return TrainResult(model=model, config=config, history=history,
                        interrupted=interrupted, model_path=path)
+
+
+#: The side (px) of the held-out photos judged during training.
+EVAL_SIZE = 256
+
+
+def held_out_judges(paintings: Sequence[str], size: int = EVAL_SIZE) -> dict[tuple[str, str], Any]:
+    """Return a :class:`style_lib.quality.Judge` per (held-out photo, painting), at ``size``."""
+    from .. import training_photos
+    from ..quality import Judge
+    return {(photo, painting): Judge(training_photos.center_squares([photo], size)[0], painting,
+                                     size=size)
+            for photo in training_photos.HELD_OUT_NAMES for painting in paintings}
+
+
+def held_out_quality(model: keras.Model, judges: dict[tuple[str, str], Any],
+                     conditional: bool | None = None) -> dict[str, float]:
+    """Judge ``model`` on the held-out photos: mean and worst relative style distance,
+    worst layout, over every (photo, painting) of ``judges`` (:func:`held_out_judges`)."""
+    from .network import stylize_fast, style_names
+    many = style_names(model) is not None if conditional is None else conditional
+    verdicts = [judge(stylize_fast(model, judge.photo, style=painting if many else None,
+                                   precision="auto"))
+                for (_, painting), judge in judges.items()]
+    return {"relative": float(np.mean([v.relative for v in verdicts])),
+            "worst_relative": float(max(v.relative for v in verdicts)),
+            "worst_layout": float(min(v.layout for v in verdicts))}
+
+
+def _record_held_out(history: dict[str, list[float]], step: int, seconds: float,
+                     model: keras.Model, config: TrainConfig, judges: dict) -> None:
+    quality = held_out_quality(model, judges, config.conditional)
+    for key, value in (("eval_step", step), ("eval_seconds", seconds),
+                       ("eval_relative", quality["relative"]),
+                       ("eval_layout", quality["worst_layout"])):
+        history.setdefault(key, []).append(value)
 
 
 def smoothed(history: dict[str, list[float]], window: int = 50) -> dict[str, list[float]]:
