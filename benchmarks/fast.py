@@ -11,12 +11,16 @@ quality (:class:`style_lib.quality.Judge` on the held-out photos).
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
 SIZES = (256, 512, 1024)
+#: Held-out quality against training minutes of the committed networks.
+CURVES = Path(__file__).resolve().parent / "training_curves.png"
 REPEATS = 5
 
 
@@ -36,16 +40,30 @@ def time_forward(model, side: int, repeats: int = REPEATS,
 
 def held_out_quality(model, painting: str, size: int = 256) -> dict:
     """Mean relative style distance and worst layout on the held-out photos."""
-    from style_lib import training_photos
-    from style_lib.fast import stylize_fast
-    from style_lib.quality import Judge
-    verdicts = []
-    for name in training_photos.HELD_OUT_NAMES:
-        photo = training_photos.center_squares([name], size)[0]
-        verdicts.append(Judge(photo, painting, size=size)(stylize_fast(model, photo)))
-    return {"relative": float(np.mean([v.relative for v in verdicts])),
-            "worst_relative": float(max(v.relative for v in verdicts)),
-            "worst_layout": float(min(v.layout for v in verdicts))}
+    from style_lib.fast import training
+    return training.held_out_quality(model, training.held_out_judges([painting], size))
+
+
+def draw_curves(curves: dict[str, dict], path: Path = CURVES) -> Path:
+    """Draw held-out quality against training minutes, one line per committed network."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for name, c in curves.items():
+        left.plot(c["minutes"], c["relative"], ".-", label=name)
+        right.plot(c["minutes"], c["layout"], ".-", label=name)
+    left.set(xlabel="training minutes (2-core CPU)", ylabel="style distance / photo's",
+             title="held-out photos, 256 px: style (lower is closer)")
+    right.set(xlabel="training minutes (2-core CPU)", ylabel="worst layout correlation",
+              title="held-out photos, 256 px: layout")
+    left.legend(fontsize=8)
+    plt.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=80)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
 
 
 def run(*, quick: bool = False) -> dict:
@@ -72,8 +90,24 @@ def run(*, quick: bool = False) -> dict:
             row["training"] = {"steps": len(history["step"]),
                                "minutes": history["seconds"][-1] / 60,
                                "size": config["size"], "width": config["width"]}
+            if "eval_step" in history:
+                row["curve"] = {"minutes": [t / 60 for t in history["eval_seconds"]],
+                                "relative": history["eval_relative"],
+                                "layout": history["eval_layout"]}
             row["held_out"] = held_out_quality(model, name, 64 if quick else 256)
         out["models"][name] = row
+    for name in network.pretrained_names(many=True):
+        folder = network.PRETRAINED_DIR / name
+        history = json.loads((folder / "history.json").read_text())
+        if "eval_step" in history:
+            out.setdefault("curves", {})[name] = {
+                "minutes": [t / 60 for t in history["eval_seconds"]],
+                "relative": history["eval_relative"], "layout": history["eval_layout"]}
+    curves = {**{n: r["curve"] for n, r in out["models"].items() if "curve" in r},
+              **out.get("curves", {})}
+    out["curves"] = curves
+    if curves and not quick:
+        draw_curves(curves)
     return out
 
 
@@ -119,4 +153,17 @@ def render(r: dict, finished: dict | None = None) -> list[str]:
             lines.append(f"| {name} | {t['size']} px | {t['width']:g} | {t['steps']} | "
                          f"{t['minutes']:.1f} | {q['relative']:.2f} / {q['worst_relative']:.2f} "
                          f"| {q['worst_layout']:.2f} |")
+    if r.get("curves"):
+        lines += ["", "Held-out quality against training minutes (recorded during training, "
+                  "`--evaluate-every 200`; mean relative distance at 256 px over the held-out "
+                  "photos and every painting of the network): "
+                  "[benchmarks/training_curves.png](training_curves.png).", "",
+                  "| network | " + " | ".join(f"{k}" for k in ("first", "a quarter", "half",
+                                                              "three quarters", "end"))
+                  + " |", "|---|---|---|---|---|---|"]
+        for name, c in r["curves"].items():
+            n = len(c["minutes"])
+            picks = sorted({0, n // 4, n // 2, 3 * n // 4, n - 1})
+            cells = [f"{c['relative'][i]:.2f} at {c['minutes'][i]:.0f} min" for i in picks]
+            lines.append(f"| {name} | " + " | ".join(cells + [""] * (5 - len(cells))) + " |")
     return lines

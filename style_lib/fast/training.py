@@ -42,7 +42,7 @@ from ..images import resize_image
 from ..objective import StyleObjective, style_targets
 from ..settings import check_size, check_steps, check_weight
 from ..vgg import FeatureExtractor
-from .network import build_transform_net, load_model, save_model, style_names
+from .network import build_transform_net, load_model, output_kind, save_model, style_names
 
 __all__ = ["TrainConfig", "TrainResult", "train", "add_style_config", "random_crops", "smoothed",
            "style_of_step", "load_photos", "photo_folder", "held_out_judges",
@@ -327,7 +327,8 @@ def add_style_config(base_model: str | os.PathLike, style: str, **settings) -> T
     beside the model, and ``settings`` override them.
     """
     base_model = Path(base_model)
-    names = style_names(load_model(base_model))
+    loaded = load_model(base_model)
+    names = style_names(loaded)
     if not names:
         raise SettingsError(f"{base_model} is a one-style network. Fix: a many-style "
                             "network (trained with several paintings).")
@@ -335,6 +336,7 @@ def add_style_config(base_model: str | os.PathLike, style: str, **settings) -> T
     known = {f.name for f in fields(TrainConfig)}
     base = {k: (tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k in known}
     base.pop("steps", None)
+    base["output"] = output_kind(loaded)          # older networks end in tanh
     return TrainConfig(**{**base, **settings, "style": (*names, style),
                           "base_model": str(base_model), "train_only_norms": True})
 
