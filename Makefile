@@ -59,7 +59,7 @@ models: images         ## notebooks 09-10's trained networks -> style_lib/fast/m
 	    $(PY) -m style_lib.fast train --style $$s --evaluate-every 200 \
 	        --out style_lib/fast/models/$$s || exit 1; \
 	done
-	$(PY) -m style_lib.fast train --style $(MANY_STYLES) --evaluate-every 200 \
+	$(PY) -m style_lib.fast train --style $(MANY_STYLES) --steps 1600 --evaluate-every 200 \
 	    --out style_lib/fast/models/four_paintings
 
 bench: images          ## speed and memory figures -> benchmarks/RESULTS.md

@@ -25,7 +25,7 @@ from typing import Any, Sequence
 from .data import UnknownImageError
 from .errors import ImageError, SettingsError, run_command
 
-__all__ = ["BLOTCHES", "BLOTCH_PHOTOS", "make_blotch_figure", "GALLERY", "RATIO_GRID_LAYERS", "RATIO_GRID_RATIOS", "RATIO_GRID_SIZE",
+__all__ = ["BLOTCHES", "BLOTCH_PHOTOS", "blotches_path", "make_blotch_figure", "GALLERY", "RATIO_GRID_LAYERS", "RATIO_GRID_RATIOS", "RATIO_GRID_SIZE",
            "RATIO_GRID_STEPS", "gallery_path", "make_ratio_grid", "ratio_grid_path",
            "ratio_grid_settings"]
 
@@ -119,6 +119,11 @@ def make_ratio_grid(out_dir: Path | str = IMAGES / "ratio_grid", *,
                   f"style {result.history['style'][-1]:.3g}, "
                   f"{result.history['seconds'][-1]:.0f} s", flush=True)
     return written
+
+
+def blotches_path() -> Path:
+    """The committed figure of notebook 09: a tanh network's blotches beside the new network."""
+    return _committed(BLOTCHES, "python -m style_lib.figures blotches --old-model OLD.keras")
 
 
 def make_blotch_figure(old_model: Path | str, out: Path | str = BLOTCHES, *,
