@@ -23,7 +23,9 @@ trained network by fitting only its ``γ, β`` (:func:`add_style_config`).
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import math
 import os
 import sys
@@ -493,13 +495,26 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
 EVAL_SIZE = 256
 
 
+@contextlib.contextmanager
+def _no_retracing_warnings():
+    """Hide TensorFlow's retracing warning: each judge compiles its own small function."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def held_out_judges(paintings: Sequence[str], size: int = EVAL_SIZE) -> dict[tuple[str, str], Any]:
     """Return a :class:`style_lib.quality.Judge` per (held-out photo, painting), at ``size``."""
     from .. import training_photos
     from ..quality import Judge
-    return {(photo, painting): Judge(training_photos.center_squares([photo], size)[0], painting,
-                                     size=size)
-            for photo in training_photos.HELD_OUT_NAMES for painting in paintings}
+    with _no_retracing_warnings():
+        return {(photo, painting): Judge(training_photos.center_squares([photo], size)[0],
+                                         painting, size=size)
+                for photo in training_photos.HELD_OUT_NAMES for painting in paintings}
 
 
 def held_out_quality(model: keras.Model, judges: dict[tuple[str, str], Any],
@@ -508,9 +523,10 @@ def held_out_quality(model: keras.Model, judges: dict[tuple[str, str], Any],
     worst layout, over every (photo, painting) of ``judges`` (:func:`held_out_judges`)."""
     from .network import stylize_fast, style_names
     many = style_names(model) is not None if conditional is None else conditional
-    verdicts = [judge(stylize_fast(model, judge.photo, style=painting if many else None,
-                                   precision="auto"))
-                for (_, painting), judge in judges.items()]
+    with _no_retracing_warnings():
+        verdicts = [judge(stylize_fast(model, judge.photo, style=painting if many else None,
+                                       precision="auto"))
+                    for (_, painting), judge in judges.items()]
     return {"relative": float(np.mean([v.relative for v in verdicts])),
             "worst_relative": float(max(v.relative for v in verdicts)),
             "worst_layout": float(min(v.layout for v in verdicts))}
