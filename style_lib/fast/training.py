@@ -77,7 +77,7 @@ class TrainConfig:
     size: int = 256                  # Johnson's crops; 128 px crops paint a tint at 512 px
     style_size: int = 512            # strokes the size of the painting's at 512 px
     batch_size: int = 4
-    steps: int = 2000
+    steps: int = 1600
     learning_rate: float = 1e-3
     width: float = 0.5
     upsample: str = "resize"
