@@ -121,8 +121,8 @@ def _ours() -> dict[str, tuple]:
     for many in network.pretrained_names(many=True):
         model = network.load_pretrained(many)
         for painting in network.style_names(model):
-            out.setdefault(painting, (many, model, painting))
-            out[f"{painting} ({many})"] = (many, model, painting)
+            key = f"{painting} ({many})" if painting in out else painting
+            out[key] = (many, model, painting)
     return out
 
 
@@ -147,15 +147,16 @@ def _verdicts(photo, painting: str, size: int, picture) -> dict:
 
 def _pick_peer_styles(python: Path, photo_path: str, photo, paintings: list[str],
                       work: Path) -> dict[str, int]:
-    """The peer's built-in style closest to each painting (Gram distance, 256 px)."""
+    """The peer's built-in style closest to each painting (Gram distance, at the photo's size)."""
     from style_lib.quality import Judge
-    tasks = [{"kind": "multi", "photo": photo_path, "index": i, "size": 256,
+    size = max(photo.shape[:2])
+    tasks = [{"kind": "multi", "photo": photo_path, "index": i, "size": size,
               "out": str(work / f"peer26_probe_{i}.png")} for i in range(26)]
     _run_peer(python, tasks, work)
     probes = [_load_png(t["out"]) for t in tasks]
     chosen = {}
     for painting in paintings:
-        judge = Judge(photo, painting, size=256)
+        judge = Judge(photo, painting, size=size)
         chosen[painting] = int(np.argmin([judge.distance(p) for p in probes]))
     return chosen
 
@@ -214,7 +215,8 @@ def run(*, quick: bool = False) -> dict:
             out["peer_error"] = python
         else:
             first = training_photos.HELD_OUT_NAMES[0]
-            chosen = _pick_peer_styles(python, files[(first, 256)], photos[first][256],
+            probe = min(sizes)
+            chosen = _pick_peer_styles(python, files[(first, probe)], photos[first][probe],
                                        paintings, work)
             out["peer_styles"] = chosen
             tasks = []
