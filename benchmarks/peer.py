@@ -272,6 +272,12 @@ def run(*, quick: bool = False) -> dict:
                     if not isinstance(python, str) else [])
                 _sheet(sheet_rows, labels, SHEETS / f"{painting}.png")
         out["credits"] = [credit(p) for p in paintings] + [training_photos.credit(n) for n in photos]
+        if not quick:
+            SHEETS.mkdir(parents=True, exist_ok=True)
+            (SHEETS / "CREDITS.md").write_text(
+                "# Credits for the contact sheets\n\nWritten by `python -m benchmarks --only peer`."
+                " Each sheet shows the held-out photos and pictures made from them and from a "
+                "painting:\n\n" + "".join(f"- {line}\n" for line in out["credits"]))
     out["blends"] = _blends(photos, sizes)
     return out
 
