@@ -54,12 +54,12 @@ figures: gallery ratio-grid  ## every precomputed figure of notebook 06
 
 FAST_STYLES = starry_night great_wave
 MANY_STYLES = starry_night great_wave the_scream composition_vii
-models: images         ## notebooks 09-10's trained networks -> style_lib/fast/models/ (about 50 min each, 75 min the four-painting one, on 2 cores)
+models: images         ## notebooks 09-10's trained networks -> style_lib/fast/models/ (about 50 min each on 2 cores)
 	for s in $(FAST_STYLES); do \
 	    $(PY) -m style_lib.fast train --style $$s --evaluate-every 200 \
 	        --out style_lib/fast/models/$$s || exit 1; \
 	done
-	$(PY) -m style_lib.fast train --style $(MANY_STYLES) --steps 2400 --evaluate-every 200 \
+	$(PY) -m style_lib.fast train --style $(MANY_STYLES) --evaluate-every 200 \
 	    --out style_lib/fast/models/four_paintings
 
 bench: images          ## speed and memory figures -> benchmarks/RESULTS.md

@@ -74,8 +74,8 @@ class TrainConfig:
 
     style: str | tuple[str, ...] = "starry_night"
     photos: tuple[str, ...] = ()
-    size: int = 256                  # Johnson's crops; 128 px crops paint a tint at 512 px
-    style_size: int = 512            # strokes the size of the painting's at 512 px
+    size: int = 256                  # Johnson's crop size
+    style_size: int = 512            # the painting at the size the apps paint
     batch_size: int = 4
     steps: int = 1600
     learning_rate: float = 1e-3
