@@ -188,7 +188,16 @@ def _sheet(rows: list[list[np.ndarray]], labels: list[str], path: Path, tile: in
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp, dpi=100)
     plt.close(fig)
+    small_png(tmp)
     os.replace(tmp, path)
+
+
+def small_png(path: Path) -> None:
+    """Rewrite a PNG with a 256-colour palette (a quarter of the bytes; fine for a sheet)."""
+    from PIL import Image
+    with Image.open(path) as img:
+        palette = img.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    palette.save(path, optimize=True)
 
 
 def run(*, quick: bool = False) -> dict:
