@@ -253,3 +253,18 @@ def test_training_records_the_held_out_curve_and_resume_keeps_it(tmp_path, demo_
     again = training.train(longer, tmp_path, progress=False, evaluate_every=2,
                            checkpoint_every=2)
     assert again.history["eval_step"] == [2, 4, 6] and again.history["step"][-1] == 6
+
+
+def test_a_model_file_with_code_in_it_is_refused_without_running_the_code(tmp_path):
+    """A .keras file is data a student may get from anyone: loading must not run its code."""
+    from style_lib.errors import WeightsError
+    flag = tmp_path / "ran"
+    where = str(flag)                            # a str: Keras can save it with the lambda
+    photo = keras.Input((None, None, 3))
+    picture = keras.layers.Lambda(lambda x: (open(where, "w").write("ran"), x)[1])(photo)
+    path = tmp_path / "evil.keras"
+    keras.Model(photo, picture).save(path)
+    flag.unlink(missing_ok=True)                 # building the model ran the lambda once
+    with pytest.raises(WeightsError, match="Cannot read the model"):
+        load_model(path)
+    assert not flag.exists()

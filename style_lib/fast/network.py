@@ -536,7 +536,7 @@ def load_model(path: str | os.PathLike) -> keras.Model:
         raise WeightsError(f"No model file at {path}. Fix: give the path of a .keras "
                            "file written by `python -m style_lib.fast train`.")
     try:
-        return keras.saving.load_model(path, safe_mode=False)
+        return keras.saving.load_model(path, safe_mode=True)
     except Exception as exc:         # corrupt or foreign file: one line
         raise WeightsError(f"Cannot read the model {path}: {type(exc).__name__}: "
                            f"{str(exc).splitlines()[0] if str(exc) else ''}. Fix: "
