@@ -150,7 +150,7 @@ def test_save_and_load_give_the_same_pictures(small_net, tmp_path):
         load_model(tmp_path / "missing.keras")
     bad = tmp_path / "bad.keras"
     bad.write_bytes(b"not a zip")
-    with pytest.raises(WeightsError, match="Cannot read the model"):
+    with pytest.raises(WeightsError, match="is not a Keras model file"):
         load_model(bad)
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import os
 import weakref
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -530,14 +531,53 @@ def find_pretrained(*paintings: str) -> tuple[keras.Model, str | None]:
 
 
 def load_model(path: str | os.PathLike) -> keras.Model:
-    """Return the transformation network saved at ``path`` (a ``.keras`` file)."""
-    path = Path(path)
+    """Return the transformation network saved at ``path`` (a ``.keras`` file).
+
+    Loads with Keras's ``safe_mode``: a file whose layers hold code (a
+    ``Lambda``) is refused, never run. A file holding some other Keras model
+    (not RGB in, RGB out, any size) is refused too, in one line.
+    """
+    path = Path(path).expanduser()
     if not path.is_file():
-        raise WeightsError(f"No model file at {path}. Fix: give the path of a .keras "
-                           "file written by `python -m style_lib.fast train`.")
+        problem = f"{path} is a folder" if path.is_dir() else f"No model file at {path}"
+        raise WeightsError(f"{problem}. Fix: give the path of a .keras file written by "
+                           "`python -m style_lib.fast train`.")
+    if not zipfile.is_zipfile(path):
+        raise WeightsError(f"{path} is not a Keras model file (a .keras file is a zip "
+                           "archive; this one is damaged, truncated or something else). "
+                           "Fix: train it again or give another .keras file.")
     try:
-        return keras.saving.load_model(path, safe_mode=True)
+        model = keras.saving.load_model(path, safe_mode=True)
     except Exception as exc:         # corrupt or foreign file: one line
+        text = str(exc)
+        if "safe_mode" in text or "Lambda" in text:
+            raise WeightsError(f"{path} holds code (a Lambda layer) that loading would run, "
+                               "so it is refused. Fix: use a network written by `python -m "
+                               "style_lib.fast train`, and only from people you trust.") from None
+        first = text.splitlines()[0] if text else ""
         raise WeightsError(f"Cannot read the model {path}: {type(exc).__name__}: "
-                           f"{str(exc).splitlines()[0] if str(exc) else ''}. Fix: "
-                           "train it again or give another .keras file.") from None
+                           f"{first[:200]}. Fix: train it again or give another .keras "
+                           "file.") from None
+    check_transform_net(model, path)
+    return model
+
+
+def check_transform_net(model: keras.Model, name: object = "the model") -> None:
+    """Raise WeightsError unless ``model`` is a transformation network: RGB
+    pictures ``(B, H, W, 3)`` of any size in (plus, for many styles, a style
+    vector), RGB pictures of the same size out."""
+    inputs = [tuple(t.shape) for t in model.inputs]
+    outputs = [tuple(t.shape) for t in model.outputs]
+    picture_in = len(inputs) in (1, 2) and inputs[0] == (None, None, None, 3)
+    style_in = len(inputs) == 1 or (len(inputs[1]) == 2 and style_names(model) is not None)
+    picture_out = len(outputs) == 1 and len(outputs[0]) == 4 and outputs[0][-1] == 3
+    if not (picture_in and style_in and picture_out):
+        raise WeightsError(f"{name} is not a style-transfer network: it takes "
+                           f"{_shapes(inputs)} and gives {_shapes(outputs)}, where a network "
+                           "of `python -m style_lib.fast train` takes RGB pictures of any size "
+                           "(None, None, None, 3) and gives the same. Fix: give a .keras file "
+                           "written by `python -m style_lib.fast train`.")
+
+
+def _shapes(shapes: list[tuple]) -> str:
+    return " and ".join(str(s).replace("None", "any") for s in shapes) or "nothing"
