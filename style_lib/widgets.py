@@ -119,7 +119,14 @@ def load_upload(content: bytes, name: str = "upload", *,
             raise ImageError(str(exc).replace(str(path), shown)) from None
 
 
-def _png(image: np.ndarray) -> bytes:
+def status_html(text: str, *, error: bool = False) -> str:
+    """An HTML status line for ``text``, escaped: a file name or an error message
+    (user-provided strings) shows as text and never runs as HTML in the page."""
+    colour, icon = ("#b00020", "⚠️ ") if error else ("#333", "")
+    return f'<span style="color:{colour}">{icon}{html.escape(str(text))}</span>'
+
+
+def png_bytes(image: np.ndarray) -> bytes:
     """Return PNG bytes of an ``(H, W, 3)`` image in ``[0, 255]``."""
     from PIL import Image
     buffer = io.BytesIO()
@@ -363,12 +370,10 @@ class StyleTransferApp:
 
     # ------------------------------------------------- runner -> widgets --
     def _show_status(self, text: str, error: bool) -> None:
-        colour, icon = ("#b00020", "⚠️ ") if error else ("#333", "")
-        self.status.value = (f'<span style="color:{colour}">{icon}'
-                             f"{html.escape(text)}</span>")
+        self.status.value = status_html(text, error=error)
 
     def _show_preview(self, image: np.ndarray) -> None:
-        self.preview.value = _png(image)
+        self.preview.value = png_bytes(image)
         self.previews_shown += 1
 
     def _show_progress(self, step: int, steps: int) -> None:
@@ -390,7 +395,7 @@ class StyleTransferApp:
         for which, thumb, what in (("content", self.content_thumb, "Content"),
                                    ("style", self.style_thumb, "Style")):
             source = self.runner.source(which)
-            thumb.value = _png(as_image(source.image, 96))
+            thumb.value = png_bytes(as_image(source.image, 96))
             credit = data.credit(source.label) if source.label in data.CREDITS \
                 else "your own image"
             lines.append(f"{what}: {html.escape(credit)}")

@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import StyleLibError
 from ..images import resize_image
 from ..vgg import check_precision
-from ..widgets import _png, load_upload
+from ..widgets import load_upload, png_bytes, status_html
 from .network import stylize_fast
 
 __all__ = ["FastStyleApp"]
@@ -80,13 +80,13 @@ class FastStyleApp:
                                    else None)
             self.last_seconds = time.perf_counter() - started
         except Exception as exc:     # a widget never raises: the status says why
-            self.status.value = f"<span style='color:#b00'>{type(exc).__name__}: {exc}</span>"
+            self.status.value = status_html(f"{type(exc).__name__}: {exc}", error=True)
             return False
         self.last_image = picture
-        self.before.value, self.after.value = _png(photo), _png(picture)
+        self.before.value, self.after.value = png_bytes(photo), png_bytes(picture)
         h, w = picture.shape[:2]
-        self.status.value = (f"{w}x{h} px in {self.last_seconds * 1000:.0f} ms "
-                             "(one forward pass)")
+        self.status.value = status_html(f"{w}x{h} px in {self.last_seconds * 1000:.0f} ms "
+                                        "(one forward pass)")
         return True
 
     def upload(self, content: bytes, name: str = "upload") -> bool:
@@ -95,7 +95,7 @@ class FastStyleApp:
         try:
             image = load_upload(content, shown)
         except StyleLibError as exc:
-            self.status.value = f"<span style='color:#b00'>Upload refused: {exc}</span>"
+            self.status.value = status_html(f"Upload refused: {exc}", error=True)
             return False
         label = f"{Path(shown).stem} (upload)"
         self.photos[label] = image

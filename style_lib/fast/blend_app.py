@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import StyleLibError
 from ..images import resize_image
 from ..vgg import check_precision
-from ..widgets import _png
+from ..widgets import png_bytes, status_html
 from .network import style_names, stylize_fast
 
 __all__ = ["StyleBlendApp"]
@@ -83,8 +83,8 @@ class StyleBlendApp:
         """Move the sliders to ``weights`` (name -> value; others to 0) and redraw once."""
         unknown = sorted(set(weights) - set(self.names))
         if unknown:
-            self.status.value = (f"<span style='color:#b00'>⚠ {unknown} are not styles of "
-                                 f"this network ({', '.join(self.names)}).</span>")
+            self.status.value = status_html(f"{unknown} are not styles of this network "
+                                            f"({', '.join(self.names)}).", error=True)
             return False
         self._quiet = True
         try:
@@ -100,21 +100,23 @@ class StyleBlendApp:
             return False
         weights = {name: slider.value for name, slider in self.sliders.items()}
         if not sum(weights.values()) > 0:
-            self.status.value = "⚠ Every slider is at 0: move one up to pick a style."
+            self.status.value = status_html("Every slider is at 0: move one up to pick "
+                                            "a style.", error=True)
             return False
         try:
             started = time.perf_counter()
             picture = stylize_fast(self.model, self.photos[self.photo_picker.value],
                                    style=weights, precision=self.precision)
-            self.picture.value = _png(picture)
+            self.picture.value = png_bytes(picture)
             self.last_seconds = time.perf_counter() - started
         except Exception as exc:     # a widget never raises: the status says why
-            self.status.value = f"<span style='color:#b00'>⚠ {type(exc).__name__}: {exc}</span>"
+            self.status.value = status_html(f"{type(exc).__name__}: {exc}", error=True)
             return False
         total = sum(weights.values())
         self.last_image = picture
         self.last_weights = np.array([weights[n] / total for n in self.names], np.float32)
         mix = " + ".join(f"{v / total:.2f} {n}" for n, v in weights.items() if v > 0)
         h, w = picture.shape[:2]
-        self.status.value = f"{mix}<br>{w}x{h} px, redrawn in {self.last_seconds * 1000:.0f} ms"
+        self.status.value = (status_html(mix) + "<br>" + status_html(
+            f"{w}x{h} px, redrawn in {self.last_seconds * 1000:.0f} ms"))
         return True
