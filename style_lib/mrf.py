@@ -320,6 +320,14 @@ def check_cost(shape: tuple[int, ...], style_layers: Sequence[str],
     grow with the pixel count, so the response grows with its square.
     """
     k = settings.patch_size
+    for name in style_layers:
+        stride = layer_info(name).stride
+        h, w = shape[0] // stride, shape[1] // stride
+        if min(h, w) < k:
+            raise SettingsError(
+                f"the picture at {shape[1]}x{shape[0]} px is too small for MRF patches: "
+                f"{name} sees {w}x{h} features, fewer than one {k}x{k} patch. Fix: at least "
+                f"{k * stride} px on the short side (a larger size), or the Gram loss.")
     worst = 0
     for bank_per_layer in targets:
         for name, bank in zip(style_layers, bank_per_layer):

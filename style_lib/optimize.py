@@ -35,7 +35,7 @@ import tensorflow as tf
 
 from . import color, config, spatial
 from .data import as_image
-from .errors import SettingsError
+from .errors import ImageError, SettingsError
 from .gradients import style_layer_loss_eq6
 from .memory import check_memory
 from .mrf import MRFSettings, as_settings, check_cost, mrf_layer_loss, mrf_targets
@@ -448,6 +448,17 @@ def _digest(image: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()[:16]
 
 
+def _at_least_min_side(image: np.ndarray, what: str) -> np.ndarray:
+    """``image``, or ImageError if a side is below the 16 px that files must have too
+    (enlarging a 2 x 2 array to 256 px paints a blur, not a photo)."""
+    from .images import MIN_SIDE
+    h, w = image.shape[:2]
+    if min(h, w) < MIN_SIDE:
+        raise ImageError(f"the {what} image is only {w}×{h} px; images must be at least "
+                         f"{MIN_SIDE} px on each side (as for files). Fix: a larger image.")
+    return image
+
+
 def get_stylizer(content, style, *, size: int = DEFAULT_SIZE,
                  content_layers: Sequence[str] = DEFAULT_CONTENT_LAYERS,
                  style_layers: Sequence[str] | None = None,
@@ -464,8 +475,8 @@ def get_stylizer(content, style, *, size: int = DEFAULT_SIZE,
     mrf_settings = _mrf_settings(check_style_loss(style_loss), mrf)
     if style_layers is None:
         style_layers = default_style_layers(style_loss)
-    content = None if content is None else as_image(content)
-    styles = [as_image(s) for s in style_list(style)]
+    content = None if content is None else _at_least_min_side(as_image(content), "content")
+    styles = [_at_least_min_side(as_image(s), "style") for s in style_list(style)]
     key = (None if content is None else _digest(content),
            tuple(_digest(s) for s in styles), size,
            tuple(content_layers), tuple(style_layers), str(weights), pooling,
@@ -574,11 +585,11 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
                             masks=masks, style_masks=style_masks,
                             precision=precision, style_loss=style_loss, mrf=mrf)
     n = len(stylizer.style_layers)
-    stylizer.set_weights(
-        content_weight=content_weight,
+    stylizer.set_weights(               # None: the default, never a cached run's value
+        content_weight=DEFAULT_CONTENT_WEIGHT if content_weight is None else content_weight,
         style_weight=(stylizer.default_style_weight()
                       if style_weight is None else style_weight),
-        tv_weight=tv_weight,
+        tv_weight=DEFAULT_TV_WEIGHT if tv_weight is None else tv_weight,
         layer_weights=[1.0 / n] * n if layer_weights is None else layer_weights,
         blend_weights=([1.0] * len(stylizer.styles) if blend_weights is None
                        else blend_weights))

@@ -203,7 +203,7 @@ def test_synthesize_texture_needs_no_content():
 
 @pytest.mark.parametrize("shape, size, match", [
     ((30, 40, 3), 16, r"16x12 px.*at least 16 px.*conv5_1.*size >= 22"),   # 4:3 at the minimum
-    ((10, 200, 3), 64, r"64x3 px.*Fix: use size >= "),                   # a thin strip
+    ((16, 300, 3), 64, r"64x3 px.*Fix: use size >= "),                   # a thin strip
 ])
 def test_pictures_too_small_for_vgg_are_one_clear_error(shape, size, match):
     content = np.full(shape, 120.0, np.float32)

@@ -12,8 +12,10 @@ Frames are ``(T, H, W, 3)`` RGB, float in ``[0, 255]`` or uint8.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import secrets
+import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -161,7 +163,6 @@ def read_video(path: PathLike, max_frames: int | None = None,
     """
     import cv2
 
-    from .clips import _resize_longest
     src = Path(os.fspath(path)).expanduser()
     if max_frames is not None and (isinstance(max_frames, bool) or not isinstance(
             max_frames, (int, np.integer)) or max_frames < 1):
@@ -174,28 +175,55 @@ def read_video(path: PathLike, max_frames: int | None = None,
     if not src.is_file():
         what = "is a folder" if src.is_dir() else "does not exist"
         raise ImageError(f"Cannot read the video {src}: it {what}. Fix: check the path.")
-    cap = cv2.VideoCapture(str(src), cv2.CAP_FFMPEG)
     frames: list[np.ndarray] = []
-    try:
-        if not cap.isOpened():
-            raise ImageError(f"Cannot read the video {src}: OpenCV cannot open it (not a "
-                             f"video, or a damaged file). Fix: check the file plays, or "
-                             f"re-encode it as MP4 (H.264).")
-        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
-        while max_frames is None or len(frames) < max_frames:
-            ok, bgr = cap.read()
-            if not ok:
-                break
-            rgb = bgr[:, :, ::-1]
-            frames.append(_resize_longest(rgb, size) if size else rgb.astype(np.float32))
-    finally:
-        cap.release()
+    with _native_stderr_hidden():           # FFmpeg's own log lines on a bad file
+        cap = cv2.VideoCapture(str(src), cv2.CAP_FFMPEG)
+        try:
+            _decode(cap, src, frames, max_frames, size)
+            fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        finally:
+            cap.release()
     if not frames:
         raise ImageError(f"Cannot read the video {src}: no frame could be decoded (an "
                          f"empty or damaged file). Fix: check the file plays.")
     if not np.isfinite(fps) or fps <= 0:
         fps = 25.0                            # some containers do not record it
     return np.stack(frames), fps
+
+
+@contextlib.contextmanager
+def _native_stderr_hidden():
+    """Send file descriptor 2 to /dev/null in the block: FFmpeg and OpenCV print
+    from C; the library's own one-line error says what went wrong."""
+    try:
+        saved = os.dup(2)
+    except OSError:                          # no real stderr
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    sys.stderr.flush()
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _decode(cap, src: Path, frames: list, max_frames: int | None, size: int | None) -> None:
+    """Append up to ``max_frames`` RGB frames of ``cap`` to ``frames``."""
+    from .clips import _resize_longest
+    if not cap.isOpened():
+        raise ImageError(f"Cannot read the video {src}: OpenCV cannot open it (not a "
+                         f"video, or a damaged file). Fix: check the file plays, or "
+                         f"re-encode it as MP4 (H.264).")
+    while max_frames is None or len(frames) < max_frames:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        rgb = bgr[:, :, ::-1]
+        frames.append(_resize_longest(rgb, size) if size else rgb.astype(np.float32))
 
 
 def video_html(path_or_frames: Any, width: int | None = None, fps: float = 12) -> str:
