@@ -54,13 +54,17 @@ figures: gallery ratio-grid  ## every precomputed figure of notebook 06
 
 FAST_STYLES = starry_night great_wave
 MANY_STYLES = starry_night great_wave the_scream composition_vii
+# Each run resumes its checkpoints if an interrupted run left some; without
+# them it starts over (--overwrite), replacing the committed network.
 models: images         ## notebooks 09-10's trained networks -> style_lib/fast/models/ (about 50 min each on 2 cores)
 	for s in $(FAST_STYLES); do \
-	    $(PY) -m style_lib.fast train --style $$s --evaluate-every 200 \
-	        --out style_lib/fast/models/$$s || exit 1; \
+	    d=style_lib/fast/models/$$s; \
+	    $(PY) -m style_lib.fast train --style $$s --evaluate-every 200 --out $$d \
+	        $$(test -d $$d/checkpoints || echo --overwrite) || exit 1; \
 	done
-	$(PY) -m style_lib.fast train --style $(MANY_STYLES) --evaluate-every 200 \
-	    --out style_lib/fast/models/four_paintings
+	d=style_lib/fast/models/four_paintings; \
+	$(PY) -m style_lib.fast train --style $(MANY_STYLES) --evaluate-every 200 --out $$d \
+	    $$(test -d $$d/checkpoints || echo --overwrite)
 
 bench: images          ## speed and memory figures -> benchmarks/RESULTS.md
 	$(PY) -m benchmarks

@@ -12,7 +12,8 @@ adam, lbfgs for any function), ``optimize`` (``stylize``: the one call),
 (how much a run needs), ``fast`` (feed-forward networks, notebook 09),
 ``training_photos`` (their photos), ``plots``, ``checks``
 (exercise checkers), ``runner`` (the slider app's engine), ``widgets``
-(sliders) and ``cli`` (``python -m style_lib``).
+(sliders), ``cli`` (``python -m style_lib``) and ``command_line`` (what
+every command line shares).
 
 Importing the package silences TensorFlow's C++ start-up log lines;
 ``style_lib.setup()``, the first line of every notebook, seeds, silences the
@@ -52,20 +53,49 @@ def _import_tensorflow_quietly() -> None:
         os.close(devnull)
 
 
-try:
+def _command_name() -> str:
+    """``python -m style_lib.fast`` etc.: the command being started."""
+    argv = list(getattr(sys, "orig_argv", ()))
+    if "-m" in argv[:-1]:
+        return "python -m " + argv[argv.index("-m") + 1]
+    return "python -m style_lib"
+
+
+def _import_tensorflow_for_a_command() -> None:
+    """Import TensorFlow while ``python -m style_lib...`` starts (argv[0] is
+    still "-m"): Ctrl-C and SIGTERM then end the command with one line and
+    exit 130 / 143, also when some library swallows the KeyboardInterrupt."""
+    import signal
+    received: list[int] = []
+
+    def interrupt(signum, frame):
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for signum in saved:
+        signal.signal(signum, interrupt)
+    try:
+        _import_tensorflow_quietly()
+    except KeyboardInterrupt:
+        received.append(signal.SIGINT)
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+    if received:
+        sys.stderr.write(f"{_command_name()}: interrupted while TensorFlow was loading; "
+                         "nothing was written.\n")
+        sys.stderr.flush()
+        # Exit now: finalising an interpreter holding a half-imported TensorFlow
+        # can end the process by SIGINT after this line (exit status -2, not 130;
+        # seen once in CI). Nothing was written, so there is nothing to clean up.
+        os._exit(128 + received[0])
+
+
+if sys.argv[:1] == ["-m"]:
+    _import_tensorflow_for_a_command()
+else:                       # a notebook or script: the usual interrupt
     _import_tensorflow_quietly()
-except KeyboardInterrupt:
-    if sys.argv[:1] != ["-m"]:      # a notebook or script: the usual interrupt
-        raise
-    # ``python -m style_lib...`` still starting (argv[0] is "-m" until the
-    # module is found): one line, no traceback.
-    sys.stderr.write("python -m style_lib: interrupted while TensorFlow was "
-                     "loading; nothing was written.\n")
-    sys.stderr.flush()
-    # Exit now: finalising an interpreter holding a half-imported TensorFlow
-    # can end the process by SIGINT after this line (exit status -2, not 130;
-    # seen once in CI). Nothing was written, so there is nothing to clean up.
-    os._exit(130)
 
 
 from .config import __version__, offline, pick, quick_mode, setup  # noqa: E402

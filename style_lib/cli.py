@@ -20,38 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import settings
-from .errors import OneLineParser, SettingsError, StyleLibError
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be >= 1")
-    return value
-
-
-def _checked(convert, check, not_a_number: str):
-    """An argparse type: ``check(convert(text))``, its error as one argparse line.
-
-    The library's own rule (:mod:`style_lib.settings`) checks the value at the
-    CLI's door, before TensorFlow does any work.
-    """
-    def parse(text: str):
-        try:
-            return check(convert(text))
-        except ValueError as err:       # SettingsError is a ValueError
-            message = str(err) if isinstance(err, StyleLibError) else \
-                f"{text!r} is not {not_a_number}"
-            raise argparse.ArgumentTypeError(message) from None
-    return parse
-
-
-_weight = _checked(float, lambda v: settings.check_weight("the weight", v), "a number")
-_seed = _checked(int, settings.check_seed, "a whole number")
-_size = _checked(int, settings.check_size, "a whole number of pixels")
+from .command_line import (OneLineParser, Signals, changed_options, checked, input_paths,
+                           positive_int, seed, size, tolerant_streams, weight)
+from .errors import SettingsError, StyleLibError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,22 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
                         "an existing file is kept unless --overwrite is given")
     p.add_argument("--overwrite", action="store_true",
                    help="replace OUTPUT if it exists (inputs are never replaced)")
-    p.add_argument("--size", type=_size, default=None,
+    p.add_argument("--size", type=size, default=None,
                    help="longest side of the output in pixels (default "
                         f"{settings.DEFAULT_SIZE})")
-    p.add_argument("--steps", type=_positive_int, default=None,
+    p.add_argument("--steps", type=positive_int, default=None,
                    help=f"optimiser steps (default {settings.DEFAULT_STEPS})")
     p.add_argument("--optimizer", choices=settings.OPTIMIZERS, default="lbfgs",
                    help="lbfgs (default, fastest), adam, or gd (the Hvass-Labs tutorial #15 "
                         "normalised gradient step)")
-    p.add_argument("--content-weight", type=_weight,
+    p.add_argument("--content-weight", type=weight,
                    default=settings.DEFAULT_CONTENT_WEIGHT, metavar="A",
                    help="weight of the content loss (default %(default)g)")
-    p.add_argument("--style-weight", type=_weight, default=None, metavar="B",
+    p.add_argument("--style-weight", type=weight, default=None, metavar="B",
                    help="weight of the style loss (default "
                         f"{settings.DEFAULT_STYLE_WEIGHT:g} at 256 x 192 px, "
                         "proportional to the pixel count)")
-    p.add_argument("--tv-weight", type=_weight, default=settings.DEFAULT_TV_WEIGHT,
+    p.add_argument("--tv-weight", type=weight, default=settings.DEFAULT_TV_WEIGHT,
                    metavar="C", help="weight of the total-variation smoothing "
                    "(default %(default)g)")
     p.add_argument("--init", choices=("content", "recoloured", "noise", "style"),
@@ -113,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --method fast: a .keras network from "
                         "`python -m style_lib.fast train` (several STYLEs: a "
                         "many-style network blends them)")
-    p.add_argument("--seed", type=_seed, default=0, help="random seed, a whole number "
+    p.add_argument("--seed", type=seed, default=0, help="random seed, a whole number "
                    ">= 0 (default 0)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar or summary")
@@ -133,7 +104,7 @@ def _add_beyond_options(p: argparse.ArgumentParser) -> None:
                    help="keep the content's colours: 'luminance' stylises the "
                         "brightness only; 'histogram' recolours the style to the "
                         "content's colours first")
-    g.add_argument("--style-blend-weights", type=_weight, nargs="+", default=None,
+    g.add_argument("--style-blend-weights", type=weight, nargs="+", default=None,
                    metavar="W", help="one weight per style (normalised to sum "
                    "1; default equal)")
     g.add_argument("--style-scale", type=_scale, nargs="+", default=None,
@@ -157,13 +128,13 @@ def _add_beyond_options(p: argparse.ArgumentParser) -> None:
                         "to 256 px), then --size, each stage starting from the "
                         "previous one upsampled; recommended above 512 px. With "
                         "--style-loss mrf: the paper's --size/4, --size/2, --size")
-    g.add_argument("--sizes", type=_size, nargs="+", default=None,
+    g.add_argument("--sizes", type=size, nargs="+", default=None,
                    metavar="PX", help="explicit coarse-to-fine sizes, e.g. 256 "
                    "512 1024 (implies --coarse-to-fine; the last is the output "
                    "size); --steps is the first stage's, later stages get half")
 
 
-_scale = _checked(float, lambda v: settings.check_scale("the scale", v), "a number")
+_scale = checked(float, lambda v: settings.check_scale("the scale", v), "a number")
 
 
 def _check_mrf_count(value: int) -> int:
@@ -172,7 +143,12 @@ def _check_mrf_count(value: int) -> int:
     return value
 
 
-_mrf_count = _checked(int, _check_mrf_count, "a whole number from 0 to 4")
+_mrf_count = checked(int, _check_mrf_count, "a whole number from 0 to 4")
+
+
+#: Options of the pixel optimisation that a fast network has no use for.
+_OPTIMIZE_ONLY = ("steps", "optimizer", "content_weight", "style_weight", "tv_weight", "init",
+                  "weights", "seed", "mask", "style_scale", "coarse_to_fine", "sizes")
 
 
 def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
@@ -211,86 +187,22 @@ def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
         if args.size is not None and args.size != args.sizes[-1]:
             parser.error(f"--size {args.size} differs from the last of --sizes "
                          f"({args.sizes[-1]}); give one of them")
-
-
-def _input_paths(*names: str) -> list[Path]:
-    """The files the inputs are read from: paths (``~`` expanded, as loading
-    does) and the local files of demo names, so that ``-o`` never overwrites one."""
-    from . import data
-    paths = []
-    for name in names:
-        path = Path(name).expanduser()
-        if os.path.lexists(path):       # False (not an error) for impossible names
-            paths.append(path)
-        if name in data.NAMES:
-            paths.append(data.cache_path(name))
-    return paths
-
-
-class _Signals:
-    """SIGTERM ends a run as Ctrl-C does (the best picture so far is saved), and
-    both wait while the picture is being written (:meth:`deferred`)."""
-
-    def __init__(self):
-        self.received: int | None = None
-        self._saved: dict | None = None
-
-    def __enter__(self) -> _Signals:
-        if threading.current_thread() is threading.main_thread():
-            self._saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-            signal.signal(signal.SIGTERM, self._interrupt)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for signum, handler in (self._saved or {}).items():
-            signal.signal(signum, handler)
-
-    def _interrupt(self, signum, frame) -> None:
-        self.received = signum
-        raise KeyboardInterrupt
-
-    def _note(self, signum, frame) -> None:
-        self.received = signum
-
-    @contextmanager
-    def deferred(self):
-        """Note Ctrl-C/SIGTERM instead of acting on them until the block ends."""
-        if self._saved is None:
-            yield
-            return
-        signal.signal(signal.SIGINT, self._note)
-        signal.signal(signal.SIGTERM, self._note)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, self._saved[signal.SIGINT])
-            signal.signal(signal.SIGTERM, self._interrupt)
-
-    def exit_code(self, interrupted: bool) -> int:
-        """128 + the signal (130 Ctrl-C, 143 SIGTERM) if interrupted, else 0."""
-        if self.received is not None:
-            return 128 + self.received
-        return 128 + signal.SIGINT if interrupted else 0
-
-
-def _tolerant_streams() -> None:
-    """Print paths any stdout can take (e.g. undecodable file names under a
-    strict UTF-8 or ASCII stdout) instead of failing after the work is done."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.reconfigure(errors="backslashreplace")
-        except (AttributeError, ValueError, OSError):
-            pass
+    if args.method == "fast":
+        ignored = changed_options(parser, args, list(_OPTIMIZE_ONLY))
+        if ignored:
+            parser.error(f"--method fast does not use {', '.join(ignored)} (a trained "
+                         "network paints in one pass). Fix: leave "
+                         f"{'it' if len(ignored) == 1 else 'them'} out, or --method optimize")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 bad input, 130
     Ctrl-C, 143 SIGTERM: then the best picture so far is written if there is one)."""
-    _tolerant_streams()
+    tolerant_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_combinations(parser, args)
-    with _Signals() as signals:
+    with Signals() as signals:
         try:
             return _run(parser, args, signals)
         except KeyboardInterrupt:
@@ -302,10 +214,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
 
-def _run(parser: argparse.ArgumentParser, args, signals: _Signals) -> int:
+def _run(parser: argparse.ArgumentParser, args, signals: Signals) -> int:
     """Check the output, stylise, save; return the exit code."""
     from . import data, images, large, memory, mrf, optimize
-    inputs = _input_paths(args.content, *args.style, *(args.mask or []))
+    inputs = input_paths(args.content, *args.style, *(args.mask or []))
     style = args.style if len(args.style) > 1 else args.style[0]
     ladder = mrf.paper_sizes if args.style_loss == "mrf" else large.default_sizes
     sizes = tuple(args.sizes) if args.sizes else ladder(
@@ -369,7 +281,7 @@ def _run(parser: argparse.ArgumentParser, args, signals: _Signals) -> int:
     return code
 
 
-def _run_fast(args, size: int, inputs: list[Path], signals: _Signals) -> int:
+def _run_fast(args, size: int, inputs: list[Path], signals: Signals) -> int:
     """``--method fast``: one forward pass of a trained network, then save."""
     from . import data, images
     from .fast import network

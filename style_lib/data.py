@@ -618,7 +618,7 @@ def credit(name: str) -> str:
 
 def _main(argv: list[str] | None = None) -> int:
     """``python -m style_lib.data [NAME ...]``: fetch demo images into the cache."""
-    from .errors import OneLineParser
+    from .command_line import OneLineParser
     parser = OneLineParser(
         prog="python -m style_lib.data",
         description="Fetch the demo images into the cache (from "

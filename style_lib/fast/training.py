@@ -28,7 +28,7 @@ import json
 import logging
 import math
 import os
-import sys
+import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -39,14 +39,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..errors import SettingsError
+from ..command_line import signals_deferred
+from ..errors import DivergedError, SettingsError
 from ..images import resize_image
 from ..objective import StyleObjective, style_targets
 from ..settings import check_size, check_steps, check_weight
 from ..vgg import FeatureExtractor
 from .network import build_transform_net, load_model, output_kind, save_model, style_names
 
-__all__ = ["TrainConfig", "TrainResult", "train", "add_style_config", "random_crops", "smoothed",
+__all__ = ["TrainConfig", "TrainResult", "train", "check_run_folder", "add_style_config", "random_crops", "smoothed",
            "style_of_step", "load_photos", "photo_folder", "held_out_judges",
            "held_out_quality", "EVAL_SIZE", "JOHNSON_CONTENT_LAYERS", "JOHNSON_STYLE_LAYERS"]
 
@@ -356,6 +357,42 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+def check_run_folder(out: Path, config: TrainConfig, *, resume: bool = True) -> None:
+    """Raise SettingsError unless ``train(config, out, resume=resume)`` may write
+    into the folder ``out``: it is a folder (or can be made), writable, and,
+    when resuming, it holds no trained network that the run would replace:
+    a ``model.keras`` without a checkpoint, a run with other settings, or one
+    already further than ``config.steps``. ``resume=False`` starts over."""
+    fix = ("Fix: another output folder, or start over (resume=False; on the command "
+           "line --overwrite).")
+    if out.exists() and not out.is_dir():
+        raise SettingsError(f"{out} is a file, not a folder. Fix: name a new folder for the "
+                            "network, e.g. models/mine.")
+    existing = next((p for p in (out, *out.parents) if p.exists()), Path("."))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise SettingsError(f"Cannot write into {existing}: the folder is not writable. Fix: "
+                            "an output folder you can write to (e.g. in your home folder).")
+    if not resume or not out.is_dir():
+        return
+    checkpoint = tf.train.latest_checkpoint(str(out / "checkpoints"))
+    trained = (out / "model.keras").exists()
+    if not (checkpoint or trained):
+        return                          # empty, or what a failed start left: start afresh
+    if trained and not checkpoint:
+        raise SettingsError(f"{out} holds a trained network (model.keras) and no checkpoint "
+                            f"to resume from, so training would replace it. {fix}")
+    saved = _read_json(out / "config.json")
+    now = json.loads(json.dumps(asdict(config)))
+    changed = sorted(k for k in now if k != "steps" and saved.get(k, now[k]) != now[k])
+    if changed:
+        raise SettingsError(f"{out} holds a run with other settings ({', '.join(changed)}). "
+                            + fix)
+    done = int(checkpoint.rsplit("-", 1)[-1]) if checkpoint else 0
+    if done > config.steps:
+        raise SettingsError(f"{out} holds a run {done} steps long, more than the {config.steps} "
+                            f"asked for. Fix: steps >= {done} to go on, or another folder.")
+
+
 def train(config: TrainConfig, out_dir: str | os.PathLike, *,
           strategy: tf.distribute.Strategy | None = None, resume: bool = True,
           checkpoint_every: int = 100, progress: bool | None = None,
@@ -379,19 +416,21 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
     the quality-against-minutes curve of ``make bench``. 0: never.
     """
     config = config.checked()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out_dir).expanduser()
+    check_run_folder(out, config, resume=resume)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"Cannot create the folder {out}: {exc.strerror or exc}. Fix: "
+                            "another output folder.") from None
     strategy = strategy or tf.distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
     if config.batch_size % replicas:
         raise SettingsError(f"batch_size {config.batch_size} does not split over "
                             f"{replicas} devices. Fix: a multiple of {replicas}.")
-    saved = _read_json(out / "config.json")
+    if not resume and (out / "checkpoints").is_dir():
+        shutil.rmtree(out / "checkpoints")           # start over: the old run's steps go
     now = json.loads(json.dumps(asdict(config)))
-    changed = sorted(k for k in now if k != "steps" and saved.get(k, now[k]) != now[k])
-    if resume and saved and changed:
-        raise SettingsError(f"{out} holds a run with other settings ({', '.join(changed)}). "
-                            "Fix: another output folder, or resume=False to start over.")
     base = _base_model(config) if config.base_model else None   # fails before VGG16
     _write_json(out / "config.json", now)
     objective, grams = _objective(config)
@@ -441,7 +480,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
     data = iter(strategy.experimental_distribute_dataset(_dataset(config)))
     start_step = int(step_var.numpy())
     bar = _bar(config.steps, start_step, progress)
-    interrupted = False
+    interrupted = diverged = False
     started = time.perf_counter() - (history["seconds"][-1] if history["seconds"] else 0.0)
     try:
         while int(step_var.numpy()) < config.steps:
@@ -454,7 +493,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
             step = int(step_var.assign_add(1).numpy())
             terms = dict(zip(("total", "content", "style", "tv"), map(float, values)))
             if not all(math.isfinite(v) for v in terms.values()):
-                raise FloatingPointError(f"the loss became {terms['total']} at step {step}. "
+                raise DivergedError(f"the loss became {terms['total']} at step {step}. "
                                          "Fix: a smaller learning_rate or style_weight.")
             history["step"].append(step)
             for key, value in terms.items():
@@ -477,16 +516,20 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
                 break
     except KeyboardInterrupt:
         interrupted = True
+    except DivergedError:
+        diverged = True                  # its weights are NaN: keep the last checkpoint
+        raise
     finally:
         if bar is not None:
             bar.close()
-        if int(step_var.numpy()) > 0:
-            manager.save(checkpoint_number=int(step_var.numpy()))
-            _write_json(out / "history.json", history)
-    path = save_model(model, out / "model.keras") if int(step_var.numpy()) > 0 else None
-    if interrupted:
-        print(f"Interrupted at step {int(step_var.numpy())}: the checkpoint and "
-              f"{path} are kept; run again to resume.", file=sys.stderr)
+        with signals_deferred() as again:       # a second Ctrl-C does not cut the save
+            if int(step_var.numpy()) > 0 and not diverged:
+                manager.save(checkpoint_number=int(step_var.numpy()))
+                _write_json(out / "history.json", history)
+                path = save_model(model, out / "model.keras")
+            else:
+                path = None
+        interrupted = interrupted or bool(again)
     return TrainResult(model=model, config=config, history=history,
                        interrupted=interrupted, model_path=path)
 

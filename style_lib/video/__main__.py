@@ -18,13 +18,19 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import OneLineParser, SettingsError, StyleLibError
+from .. import command_line as cl
+from ..errors import SettingsError
 from ..settings import DEFAULT_CONTENT_WEIGHT, DEFAULT_TV_WEIGHT
 
+PROG = "python -m style_lib.video"
 
-def _parser() -> OneLineParser:
-    from ..cli import _positive_int, _size, _weight
-    p = OneLineParser(prog="python -m style_lib.video",
+#: Options of the pixel optimisation that a fast network has no use for.
+_OPTIMIZE_ONLY = ("steps", "temporal_weight", "content_weight", "style_weight", "tv_weight",
+                  "weights")
+
+
+def _parser() -> cl.OneLineParser:
+    p = cl.OneLineParser(prog=PROG,
                       description=__doc__.splitlines()[0])
     p.add_argument("clip", help="a video file, 'bigbuckbunny' or 'pan:IMAGE'")
     p.add_argument("style", help="the painting: a file or a demo name (e.g. starry_night)")
@@ -36,24 +42,33 @@ def _parser() -> OneLineParser:
                    help="the fast network (default: the committed one for STYLE)")
     p.add_argument("--independent", action="store_true",
                    help="stylise every frame on its own (no flow: it flickers)")
-    p.add_argument("--size", type=_size, default=192,
+    p.add_argument("--size", type=cl.size, default=192,
                    help="longest side of the frames in px (default %(default)s)")
-    p.add_argument("--frames", type=_positive_int, default=None,
+    p.add_argument("--frames", type=cl.positive_int, default=None,
                    help="at most this many frames (default: the whole clip; 24 for pan:)")
-    p.add_argument("--steps", type=_positive_int, default=40,
+    p.add_argument("--steps", type=cl.positive_int, default=40,
                    help="L-BFGS steps per frame (default %(default)s; the first frame 2x)")
-    p.add_argument("--temporal-weight", type=_weight, default=None, metavar="L",
+    p.add_argument("--temporal-weight", type=cl.weight, default=None, metavar="L",
                    help="λ of the temporal loss (default 1e3)")
-    p.add_argument("--blend", type=float, default=None,
+    p.add_argument("--blend", type=_share, default=None,
                    help="--method fast: share of the warped previous frame (default 0.6)")
-    p.add_argument("--content-weight", type=_weight, default=DEFAULT_CONTENT_WEIGHT)
-    p.add_argument("--style-weight", type=_weight, default=None)
-    p.add_argument("--tv-weight", type=_weight, default=DEFAULT_TV_WEIGHT)
+    p.add_argument("--content-weight", type=cl.weight, default=DEFAULT_CONTENT_WEIGHT)
+    p.add_argument("--style-weight", type=cl.weight, default=None)
+    p.add_argument("--tv-weight", type=cl.weight, default=DEFAULT_TV_WEIGHT)
     p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                    help="what VGG16 / the network computes in (default %(default)s)")
     p.add_argument("--weights", default="auto", help="VGG16 weights (default: canonical)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     return p
+
+
+def _check_share(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise SettingsError(f"the share must be from 0 to 1, not {value:g}")
+    return value
+
+
+_share = cl.checked(float, _check_share, "a number from 0 to 1")
 
 
 def load_clip(spec: str, *, size: int, frames: int | None):
@@ -78,15 +93,24 @@ def load_clip(spec: str, *, size: int, frames: int | None):
                       true_flows=None)
 
 
-def _run(args, signals) -> int:
-    from . import io, temporal
+def _check_combinations(parser: cl.OneLineParser, args) -> None:
+    """Exit 2 with one line for options that do not fit together."""
     if args.model is not None and args.method != "fast":
-        raise SettingsError("--model needs --method fast")
+        parser.error("--model needs --method fast")
     if args.blend is not None and args.method != "fast":
-        raise SettingsError("--blend needs --method fast (the optimiser uses "
-                            "--temporal-weight)")
-    inputs = [Path(args.clip).expanduser(), Path(args.style).expanduser()]
-    inputs = [p for p in inputs if p.exists()]
+        parser.error("--blend needs --method fast (the optimiser uses --temporal-weight)")
+    if args.method == "fast":
+        ignored = cl.changed_options(parser, args, list(_OPTIMIZE_ONLY))
+        if ignored:
+            parser.error(f"--method fast does not use {', '.join(ignored)} (a trained "
+                         "network paints each frame in one pass). Fix: leave "
+                         f"{'it' if len(ignored) == 1 else 'them'} out, or --method optimize")
+
+
+def _run(args, signals: cl.Signals) -> int:
+    from . import io, temporal
+    clip_file = args.clip[4:] if args.clip.startswith("pan:") else args.clip
+    inputs = cl.input_paths(clip_file, args.style, *([args.model] if args.model else []))
     io.check_video_path(args.output, inputs=inputs, overwrite=args.overwrite)
     clip = load_clip(args.clip, size=args.size, frames=args.frames)
     start = time.perf_counter()
@@ -114,8 +138,8 @@ def _run(args, signals) -> int:
                              is None else args.temporal_weight),
             progress=progress, **options)
     if not len(result.frames):
-        print("python -m style_lib.video: interrupted before the first frame was "
-              "finished; nothing was written.", file=sys.stderr)
+        print(f"{PROG}: interrupted before the first frame was finished; nothing was "
+              "written.", file=sys.stderr)
         return signals.exit_code(True)
     with signals.deferred():
         out = io.write_video(result.frames, args.output, fps=clip.fps,
@@ -132,20 +156,12 @@ def _run(args, signals) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; 0 ok, 2 bad input, 130/143 interrupted (frames so far written)."""
-    from ..cli import _Signals, _tolerant_streams
-    _tolerant_streams()
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        with _Signals() as signals:
-            return _run(args, signals)
-    except StyleLibError as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{parser.prog}: interrupted before any frame was finished; nothing "
-              "was written.", file=sys.stderr)
-        return 130
+    _check_combinations(parser, args)
+    return cl.run(PROG, lambda signals: _run(args, signals),
+                  interrupted="interrupted before any frame was finished; nothing was "
+                              "written.")
 
 
 if __name__ == "__main__":
