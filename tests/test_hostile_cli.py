@@ -293,29 +293,44 @@ def _cli(*args: str | bytes, env: dict | None = None, **kwargs) -> subprocess.Po
                             env={**os.environ, **(env or {})}, **kwargs)
 
 
-def test_ctrl_c_while_tensorflow_loads_is_one_line(workspace):
-    proc = _cli("photo.png", "style.png", "-o", "out.png", *BASE, cwd=workspace)
-    time.sleep(0.8)                          # TensorFlow takes seconds to import
-    proc.send_signal(signal.SIGINT)
+PROBE = str(Path(__file__).with_name("probe_cli.py"))
+
+
+def probed(mode: str, module: str, *args: str, cwd: Path) -> subprocess.Popen:
+    """Start ``python -m MODULE ARGS`` under tests/probe_cli.py and return once it
+    has printed ``PROBE ...`` for ``mode`` (TensorFlow loading, first step):
+    the moment to send a signal, whatever the machine's load."""
+    proc = subprocess.Popen([sys.executable, PROBE, mode, module, *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
+    for line in proc.stdout:
+        if line.startswith(b"PROBE"):
+            return proc
+    proc.wait()
+    raise AssertionError(f"{module} ended before the probe: {proc.stderr.read().decode()}")
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)],
+                         ids=["ctrl-c", "sigterm"])
+def test_a_signal_while_tensorflow_loads_is_one_line(signum, code, workspace):
+    proc = probed("tf", "style_lib", "photo.png", "style.png", "-o", "out.png", *BASE,
+                  cwd=workspace)
+    proc.send_signal(signum)                  # TensorFlow has started loading
     out, err = proc.communicate(timeout=120)
     text = err.decode()
-    assert proc.returncode == 130, text
-    assert len(text.strip().splitlines()) == 1 and "interrupted" in text, text
-    assert "Traceback" not in text
+    assert proc.returncode == code, text
+    assert text.strip() == ("python -m style_lib: interrupted while TensorFlow was loading; "
+                            "nothing was written."), text
     assert not (workspace / "out.png").exists()
 
 
 def test_sigterm_during_the_run_saves_the_best_picture_so_far(workspace):
-    proc = _cli("photo.png", "style.png", "-o", "out.png", "--size", "64",
-                "--steps", "100000", "--weights", "imagenet", cwd=workspace)
-    for line in proc.stdout:                 # wait until the network is loaded
-        if line.startswith(b"VGG16 weights"):
-            break
-    time.sleep(2.0)
-    proc.send_signal(signal.SIGTERM)
+    proc = probed("step", "style_lib", "photo.png", "style.png", "-o", "out.png",
+                  "--size", "64", "--steps", "100000", "--weights", "imagenet",
+                  cwd=workspace)
+    proc.send_signal(signal.SIGTERM)          # after the first step
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err.decode()
-    assert b"Interrupted after" in out and b"(interrupted: best image so far)" in out
+    assert b"Interrupted after" in out and b"(interrupted: best image so far)" in out, (out, err)
     assert b"Traceback" not in err
     with Image.open(workspace / "out.png") as img:
         assert img.size == (64, 48)

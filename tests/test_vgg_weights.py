@@ -179,4 +179,4 @@ def test_the_command_prints_one_line_and_exits_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("STYLE_LIB_WEIGHTS", str(tmp_path / "none"))
     assert vgg_weights.main([]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and len(err.splitlines()) == 1 and "make weights" in err
+    assert err.startswith("python -m style_lib.vgg_weights: error: ") and len(err.splitlines()) == 1 and "make weights" in err
