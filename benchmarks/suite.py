@@ -28,12 +28,13 @@ import datetime as _dt
 import json
 import os
 import platform
-import statistics
 import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
+
+from .timing import median_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT, STYLE = "tubingen", "starry_night"
@@ -129,16 +130,6 @@ def conv_flops(height: int, width: int, deepest: str) -> float:
         if layer.name == deepest:
             break
     return flops
-
-
-def median_seconds(fn, repeats: int) -> float:
-    fn()                                    # warm-up / compile
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def cost_per_step(size: int, *, steps: int = 15, repeats: int = 7) -> dict:

@@ -12,8 +12,8 @@ adam, lbfgs for any function), ``optimize`` (``stylize``: the one call),
 (how much a run needs), ``fast`` (feed-forward networks, notebook 09),
 ``training_photos`` (their photos), ``plots``, ``checks``
 (exercise checkers), ``runner`` (the slider app's engine), ``widgets``
-(sliders), ``cli`` (``python -m style_lib``) and ``command_line`` (what
-every command line shares).
+(sliders), ``cli`` (``python -m style_lib``) and ``command_line`` and
+``arguments`` (what every command line shares).
 
 Importing the package silences TensorFlow's C++ start-up log lines;
 ``style_lib.setup()``, the first line of every notebook, seeds, silences the

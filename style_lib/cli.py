@@ -11,17 +11,13 @@ values go after the positional arguments.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from . import settings
-from .command_line import (OneLineParser, Signals, changed_options, checked, input_paths,
-                           positive_int, seed, size, tolerant_streams, weight)
+from .arguments import changed_options, checked, input_paths, positive_int, seed, size, weight
+from .command_line import OneLineParser, Signals, tolerant_streams
 from .errors import SettingsError, StyleLibError
 
 

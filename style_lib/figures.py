@@ -178,8 +178,9 @@ def make_blotch_figure(old_model: Path | str, out: Path | str = BLOTCHES, *,
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m style_lib.figures ratio-grid|blotches``: remake a precomputed figure."""
-    from .command_line import OneLineParser, positive_int, run
-    from .command_line import size as size_type
+    from .arguments import positive_int
+    from .arguments import size as size_type
+    from .command_line import OneLineParser, run
     parser = OneLineParser(prog="python -m style_lib.figures",
                            description="Remake the ratio grid of notebook 06 (the paper's "
                                        "Figure 4) in images/ratio_grid/.")

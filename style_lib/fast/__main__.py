@@ -24,6 +24,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
+from .. import arguments as arg
 from .. import command_line as cl
 from ..errors import SettingsError
 
@@ -48,29 +49,29 @@ def _parser() -> cl.OneLineParser:
     t.add_argument("--photos", nargs="+", default=None, metavar="FOLDER",
                    help="train on your own photos: folders of JPEG/PNG files (or files); "
                         "default: the photos that ship in the pip wheels")
-    t.add_argument("--steps", type=cl.positive_int, default=d.steps, help="training steps (default %(default)s)")
-    t.add_argument("--size", type=cl.size, default=d.size, help="crop side in px (default %(default)s)")
-    t.add_argument("--style-size", type=cl.size, default=d.style_size,
+    t.add_argument("--steps", type=arg.positive_int, default=d.steps, help="training steps (default %(default)s)")
+    t.add_argument("--size", type=arg.size, default=d.size, help="crop side in px (default %(default)s)")
+    t.add_argument("--style-size", type=arg.size, default=d.style_size,
                    help="painting's longest side for its targets (default %(default)s)")
-    t.add_argument("--batch-size", type=cl.whole_number(1, 256), default=d.batch_size, help="(default %(default)s)")
-    t.add_argument("--learning-rate", type=cl.positive_number, default=d.learning_rate,
+    t.add_argument("--batch-size", type=arg.whole_number(1, 256), default=d.batch_size, help="(default %(default)s)")
+    t.add_argument("--learning-rate", type=arg.positive_number, default=d.learning_rate,
                    help="Adam's step (default %(default)g)")
     t.add_argument("--width", type=_width, default=d.width,
                    help="filter multiplier (default %(default)g = Johnson's network)")
     t.add_argument("--upsample", choices=("resize", "transposed"), default=d.upsample,
                    help="resize + conv (default) or the original transposed convolutions")
-    t.add_argument("--content-weight", type=cl.weight, default=d.content_weight)
-    t.add_argument("--style-weight", type=cl.weight, default=d.style_weight)
-    t.add_argument("--tv-weight", type=cl.weight, default=d.tv_weight)
+    t.add_argument("--content-weight", type=arg.weight, default=d.content_weight)
+    t.add_argument("--style-weight", type=arg.weight, default=d.style_weight)
+    t.add_argument("--tv-weight", type=arg.weight, default=d.tv_weight)
     t.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default=d.precision,
                    help="what VGG16 computes in (default %(default)s)")
-    t.add_argument("--seed", type=cl.seed, default=d.seed)
-    t.add_argument("--checkpoint-every", type=cl.positive_int, default=100,
+    t.add_argument("--seed", type=arg.seed, default=d.seed)
+    t.add_argument("--checkpoint-every", type=arg.positive_int, default=100,
                    help="save a checkpoint every so many steps (default %(default)s)")
-    t.add_argument("--evaluate-every", type=cl.whole_number(0), default=0, metavar="N",
+    t.add_argument("--evaluate-every", type=arg.whole_number(0), default=0, metavar="N",
                    help="judge the held-out photos every N steps and keep the curve in "
                         "history.json (make models: 200); 0: never (default)")
-    t.add_argument("--devices", type=cl.whole_number(1, 64), default=1,
+    t.add_argument("--devices", type=arg.whole_number(1, 64), default=1,
                    help="train on this many devices with MirroredStrategy (GPUs if "
                         "TensorFlow sees them, else logical CPUs)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -80,7 +81,7 @@ def _parser() -> cl.OneLineParser:
     s.add_argument("--style", default=None, help="for a many-style network: a style's "
                    "name, or a blend such as starry_night=1,the_kiss=1")
     s.add_argument("-o", "--output", required=True, type=Path, help="output image file")
-    s.add_argument("--size", type=cl.size, default=None, help="longest side (default: as is, "
+    s.add_argument("--size", type=arg.size, default=None, help="longest side (default: as is, "
                    "at most 1024)")
     s.add_argument("--overwrite", action="store_true")
     s.add_argument("--preserve-color", choices=("luminance",), default=None,
@@ -99,7 +100,7 @@ def _check_width(value: float) -> float:
     return value
 
 
-_width = cl.checked(float, _check_width, "a number")
+_width = arg.checked(float, _check_width, "a number")
 
 
 def _strategy(devices: int):
@@ -185,7 +186,7 @@ def _stylize(args, signals: cl.Signals) -> int:
     from ..data import as_image
     from ..images import check_output_path, save_image
     from .network import load_model, stylize_fast
-    inputs = cl.input_paths(args.image, args.model)
+    inputs = arg.input_paths(args.image, args.model)
     check_output_path(args.output, inputs=inputs, overwrite=args.overwrite)
     model = load_model(args.model)
     style = _style_argument(args.style)

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from .. import arguments as arg
 from .. import command_line as cl
 from ..errors import SettingsError
 from ..settings import DEFAULT_CONTENT_WEIGHT, DEFAULT_TV_WEIGHT
@@ -42,19 +43,19 @@ def _parser() -> cl.OneLineParser:
                    help="the fast network (default: the committed one for STYLE)")
     p.add_argument("--independent", action="store_true",
                    help="stylise every frame on its own (no flow: it flickers)")
-    p.add_argument("--size", type=cl.size, default=192,
+    p.add_argument("--size", type=arg.size, default=192,
                    help="longest side of the frames in px (default %(default)s)")
-    p.add_argument("--frames", type=cl.positive_int, default=None,
+    p.add_argument("--frames", type=arg.positive_int, default=None,
                    help="at most this many frames (default: the whole clip; 24 for pan:)")
-    p.add_argument("--steps", type=cl.positive_int, default=40,
+    p.add_argument("--steps", type=arg.positive_int, default=40,
                    help="L-BFGS steps per frame (default %(default)s; the first frame 2x)")
-    p.add_argument("--temporal-weight", type=cl.weight, default=None, metavar="L",
+    p.add_argument("--temporal-weight", type=arg.weight, default=None, metavar="L",
                    help="λ of the temporal loss (default 1e3)")
     p.add_argument("--blend", type=_share, default=None,
                    help="--method fast: share of the warped previous frame (default 0.6)")
-    p.add_argument("--content-weight", type=cl.weight, default=DEFAULT_CONTENT_WEIGHT)
-    p.add_argument("--style-weight", type=cl.weight, default=None)
-    p.add_argument("--tv-weight", type=cl.weight, default=DEFAULT_TV_WEIGHT)
+    p.add_argument("--content-weight", type=arg.weight, default=DEFAULT_CONTENT_WEIGHT)
+    p.add_argument("--style-weight", type=arg.weight, default=None)
+    p.add_argument("--tv-weight", type=arg.weight, default=DEFAULT_TV_WEIGHT)
     p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="auto",
                    help="what VGG16 / the network computes in (default %(default)s)")
     p.add_argument("--weights", default="auto", help="VGG16 weights (default: canonical)")
@@ -68,7 +69,7 @@ def _check_share(value: float) -> float:
     return value
 
 
-_share = cl.checked(float, _check_share, "a number from 0 to 1")
+_share = arg.checked(float, _check_share, "a number from 0 to 1")
 
 
 def load_clip(spec: str, *, size: int, frames: int | None):
@@ -100,7 +101,7 @@ def _check_combinations(parser: cl.OneLineParser, args) -> None:
     if args.blend is not None and args.method != "fast":
         parser.error("--blend needs --method fast (the optimiser uses --temporal-weight)")
     if args.method == "fast":
-        ignored = cl.changed_options(parser, args, list(_OPTIMIZE_ONLY))
+        ignored = arg.changed_options(parser, args, list(_OPTIMIZE_ONLY))
         if ignored:
             parser.error(f"--method fast does not use {', '.join(ignored)} (a trained "
                          "network paints each frame in one pass). Fix: leave "
@@ -110,7 +111,7 @@ def _check_combinations(parser: cl.OneLineParser, args) -> None:
 def _run(args, signals: cl.Signals) -> int:
     from . import io, temporal
     clip_file = args.clip[4:] if args.clip.startswith("pan:") else args.clip
-    inputs = cl.input_paths(clip_file, args.style, *([args.model] if args.model else []))
+    inputs = arg.input_paths(clip_file, args.style, *([args.model] if args.model else []))
     io.check_video_path(args.output, inputs=inputs, overwrite=args.overwrite)
     clip = load_clip(args.clip, size=args.size, frames=args.frames)
     start = time.perf_counter()
