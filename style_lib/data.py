@@ -20,7 +20,6 @@ import io
 import json
 import logging
 import os
-import secrets
 import sys
 import time
 import urllib.error
@@ -36,6 +35,7 @@ from PIL import Image, ImageOps
 
 from .config import offline
 from .errors import DownloadError, ImageError, SettingsError
+from .files import atomic_path, write_text
 from .images import check_pixel_range, load_image, resize_image
 
 __all__ = [
@@ -328,12 +328,10 @@ def _store(name: str, img: Image.Image, origin: str) -> Path:
             f"Cannot create the image cache folder {dest.parent} ({exc}); "
             f"set STYLE_LIB_CACHE to a writable folder."
         ) from exc
-    tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.tmp")
     try:
-        img.save(tmp, format="JPEG", quality=CACHE_JPEG_QUALITY)
-        os.replace(tmp, dest)
+        with atomic_path(dest) as tmp:
+            img.save(tmp, format="JPEG", quality=CACHE_JPEG_QUALITY)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise DownloadError(
             f"Cannot write {dest} ({exc}); check free disk space or set STYLE_LIB_CACHE to a writable folder."
         ) from exc
@@ -350,13 +348,10 @@ def _write_sidecar(name: str, origin: str | None, size: tuple[int, int] | None) 
         width=size[0] if size else None,
         height=size[1] if size else None,
     )
-    side = dest.with_suffix(".json")
-    tmp = side.with_name(f".{side.name}.{secrets.token_hex(4)}.tmp")
     try:
-        tmp.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, side)
+        write_text(dest.with_suffix(".json"), json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     except OSError:  # the sidecar is informative only
-        tmp.unlink(missing_ok=True)
+        pass
 
 
 def _download(name: str) -> Path:

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError, SettingsError
+from .files import atomic_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -418,23 +419,13 @@ def save_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = (),
     fmt = SAVE_FORMATS[out.suffix.lower()]
     parent = out.parent if str(out.parent) else Path(".")
     pil = Image.fromarray(to_uint8(_saved_pixels(image)))
-    tmp = parent / f".{out.name}.{secrets.token_hex(4)}.tmp"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies
-        with os.fdopen(fd, "wb") as fh:
-            pil.save(fh, format=fmt, **_SAVE_OPTIONS[fmt])
-            fh.flush()
-            os.fsync(fh.fileno())
-        if overwrite:
-            os.replace(tmp, out)
-        else:
-            os.link(tmp, out)           # atomic; fails if the name exists
-            tmp.unlink()
+        with atomic_path(parent / out.name, overwrite=overwrite) as tmp:
+            with open(tmp, "xb") as fh:
+                pil.save(fh, format=fmt, **_SAVE_OPTIONS[fmt])
+                fh.flush()
+                os.fsync(fh.fileno())
     except BaseException as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         if isinstance(exc, FileExistsError):
             raise ImageError(f"{out} appeared while the image was being written "
                              f"and is kept; choose another output name.") from None

@@ -23,7 +23,6 @@ import dataclasses
 import difflib
 import hashlib
 import math
-import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +35,7 @@ import tensorflow as tf
 from . import color, config, spatial
 from .data import as_image
 from .errors import ImageError, SettingsError
+from .progress import progress_bar
 from .gradients import style_layer_loss_eq6
 from .memory import check_memory
 from .mrf import MRFSettings, as_settings, check_cost, mrf_layer_loss, mrf_targets
@@ -325,7 +325,7 @@ class Stylizer:
         _check_run(self.weights(), optimizer_options)
         x0 = self.initial_image(init, seed)
         history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
-        bar = _progress_bar(steps, progress)
+        bar = progress_bar(steps, progress, desc="stylize")
         start = time.perf_counter()
 
         def fun(x):
@@ -414,27 +414,6 @@ def _check_start(total: float, terms: LossTerms, weights: Mapping[str, Any]) -> 
         f"the loss is {total} at the start: {name}={weights[name]:g} is too large for "
         f"32-bit floats (at most about {MAX_WEIGHT:.0e}). Fix: use a smaller {name}, "
         f"e.g. 1e-3 ... 1e6.")
-
-
-def _progress_bar(steps: int, progress: bool | None):
-    """A tqdm bar, or None. Never in a log: a bar needs a terminal or a notebook,
-    else it writes hundreds of carriage-return updates into the file."""
-    if progress is None:
-        progress = steps >= 20
-    if not progress or not _live_output():
-        return None
-    from tqdm.auto import tqdm
-    return tqdm(total=steps, desc="stylize", unit="step", leave=False)
-
-
-def _live_output() -> bool:
-    """True in a Jupyter kernel or when stderr is a terminal."""
-    if "ipykernel" in sys.modules:
-        return True
-    try:
-        return sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 # -------------------------------------------------------------- stylize ---

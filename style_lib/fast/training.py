@@ -41,8 +41,11 @@ import tensorflow as tf
 
 from ..command_line import signals_deferred
 from ..errors import DivergedError, SettingsError
+from ..files import write_json
+from ..progress import progress_bar
 from ..images import resize_image
 from ..objective import StyleObjective, style_targets
+from ..optimize import HISTORY_KEYS
 from ..settings import check_size, check_steps, check_weight
 from ..vgg import FeatureExtractor
 from .network import build_transform_net, load_model, output_kind, save_model, style_names
@@ -352,9 +355,7 @@ def _read_json(path: Path) -> dict:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_json(path, data)
 
 
 def check_run_folder(out: Path, config: TrainConfig, *, resume: bool = True) -> None:
@@ -442,8 +443,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
         step_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, step=step_var)
     manager = tf.train.CheckpointManager(checkpoint, out / "checkpoints", max_to_keep=2)
-    history: dict[str, list[float]] = {k: [] for k in
-                                       ("step", "total", "content", "style", "tv", "seconds")}
+    history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
     if config.conditional:
         history["painting"] = []                   # index into config.styles, per step
     if resume and manager.latest_checkpoint:
@@ -479,7 +479,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
     judges = held_out_judges(config.styles, EVAL_SIZE) if evaluate_every else {}
     data = iter(strategy.experimental_distribute_dataset(_dataset(config)))
     start_step = int(step_var.numpy())
-    bar = _bar(config.steps, start_step, progress)
+    bar = progress_bar(config.steps, True if progress is None else progress, desc="training",
+                       initial=start_step, leave=True)
     interrupted = diverged = False
     started = time.perf_counter() - (history["seconds"][-1] if history["seconds"] else 0.0)
     try:
@@ -596,9 +597,3 @@ def smoothed(history: dict[str, list[float]], window: int = 50) -> dict[str, lis
     return out
 
 
-def _bar(steps: int, initial: int, progress: bool | None):
-    if progress is False:
-        return None
-    from tqdm.auto import tqdm
-    return tqdm(total=steps, initial=initial, desc="training", unit="step",
-                leave=True, dynamic_ncols=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
-import secrets
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -24,6 +23,7 @@ from typing import Any, Union
 import numpy as np
 
 from ..errors import ImageError, SettingsError
+from ..files import atomic_path
 
 __all__ = ["VIDEO_SUFFIXES", "check_video_path", "write_video", "read_video",
            "video_html", "side_by_side"]
@@ -120,27 +120,18 @@ def write_video(frames: Any, path: PathLike, fps: float = 12, overwrite: bool = 
     if not np.isfinite(fps) or fps <= 0:
         raise SettingsError(f"fps must be a positive number, not {fps!r}. Fix: e.g. fps=12.")
     parent = out.parent if str(out.parent) else Path(".")
-    tmp = parent / f".{out.stem}.{secrets.token_hex(4)}.tmp{out.suffix}"
     try:
-        writer = imageio.get_writer(tmp, format="FFMPEG", mode="I", fps=fps, codec="libx264",
-                                    quality=8, pixelformat="yuv420p", macro_block_size=1,
-                                    ffmpeg_log_level="error",
-                                    output_params=["-movflags", "+faststart"])
-        try:
-            for frame in data:
-                writer.append_data(frame)
-        finally:
-            writer.close()
-        if overwrite:
-            os.replace(tmp, out)
-        else:
-            os.link(tmp, out)                 # atomic; fails if the name exists
-            tmp.unlink()
+        with atomic_path(parent / out.name, overwrite=overwrite) as tmp:
+            writer = imageio.get_writer(tmp, format="FFMPEG", mode="I", fps=fps,
+                                        codec="libx264", quality=8, pixelformat="yuv420p",
+                                        macro_block_size=1, ffmpeg_log_level="error",
+                                        output_params=["-movflags", "+faststart"])
+            try:
+                for frame in data:
+                    writer.append_data(frame)
+            finally:
+                writer.close()
     except BaseException as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
         if isinstance(exc, FileExistsError):
             raise ImageError(f"{out} appeared while the video was being written and is "
                              f"kept; choose another output name.") from None

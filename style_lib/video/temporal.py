@@ -33,6 +33,7 @@ import tensorflow as tf
 from ..errors import SettingsError
 from ..objective import LossTerms
 from ..optimize import Stylizer
+from ..progress import progress_bar
 from ..settings import check_steps, check_weight
 from . import flow as flows_lib
 
@@ -237,11 +238,10 @@ def _frame_by_frame(frames: np.ndarray,
     """The loop both methods share: ``stylise(t, frame, done_so_far)`` per frame
     (None = interrupted), timing, progress bar, callback; Ctrl-C keeps the
     finished frames."""
-    from ..optimize import _progress_bar
     out: list[np.ndarray] = []
     seconds: list[float] = []
     interrupted = False
-    bar = _progress_bar(len(frames), True if progress is None else progress)
+    bar = progress_bar(len(frames), True if progress is None else progress, desc="frames")
     if bar is not None:
         bar.set_description("frames")
         bar.unit = "frame"
