@@ -1,19 +1,31 @@
 """style_lib: the helper package behind the style-transfer notebooks.
 
-Each module holds one concept: ``images`` (load/save/show), ``data`` (the
-demo images), ``vgg`` (VGG16 features), ``vgg_weights`` (where the
-canonical VGG16 weights come from), ``losses`` (the notebooks' losses),
-``gradients`` (the style loss with eq. 6 by hand), ``objective`` (J = α
-content + β style + γ TV, for a picture or a batch), ``optimizers`` (gd,
-adam, lbfgs for any function), ``optimize`` (``stylize``: the one call),
-``settings`` (defaults and the checks of what a user passes), ``color``
-(keep the photo's colours), ``spatial`` (masks, guided Grams), ``large``
-(coarse-to-fine), ``recipes`` (a finished picture in seconds), ``memory``
-(how much a run needs), ``fast`` (feed-forward networks, notebook 09),
-``training_photos`` (their photos), ``plots``, ``checks``
-(exercise checkers), ``runner`` (the slider app's engine), ``widgets``
-(sliders), ``cli`` (``python -m style_lib``) and ``command_line`` and
-``arguments`` (what every command line shares).
+One module per concept, by layer (a module imports only from its own layer
+or those above it in this list, never back up):
+
+- **ground**: ``errors`` (exception types), ``config`` (setup, quick mode),
+  ``settings`` (defaults and the checks of what a user passes), ``files``
+  (atomic writes), ``progress`` (the progress bar).
+- **input and output**: ``images`` (load/save/show), ``data`` (the demo
+  images), ``training_photos`` (the fast networks' photos), ``vgg_weights``
+  (where the canonical VGG16 weights come from).
+- **the network and the maths**: ``vgg`` (VGG16 features), ``losses`` (the
+  notebooks' losses), ``gradients`` (the style loss with eq. 6 by hand),
+  ``spatial`` (masks, guided Grams), ``mrf`` (patch losses), ``objective``
+  (J = α content + β style + γ TV, for a picture or a batch, and its
+  extension points), ``style_terms`` (the style term of each kind),
+  ``optimizers`` (gd, adam, lbfgs for any function).
+- **pixel optimisation and its extras**: ``optimize`` (``stylize``: the one
+  call), ``color`` (keep the photo's colours), ``large`` (coarse-to-fine),
+  ``recipes`` (a finished picture in seconds), ``memory`` (how much a run
+  needs), ``quality`` (the judge: style distance, layout, blotches).
+- **other methods**: ``fast/`` (feed-forward networks, notebooks 09-10),
+  ``video/`` (clips without flicker, notebook 12).
+- **teaching aids**: ``plots``, ``figures`` (precomputed figures),
+  ``runner`` (the slider app's engine), ``widgets`` (sliders), ``checks/``
+  (exercise checkers).
+- **command lines**: ``command_line`` (what every CLI shares), ``arguments``
+  (their argument checks), ``cli`` (``python -m style_lib``).
 
 Importing the package silences TensorFlow's C++ start-up log lines;
 ``style_lib.setup()``, the first line of every notebook, seeds, silences the

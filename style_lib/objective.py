@@ -19,6 +19,13 @@ The loss functions are parts you can swap (as in pystiche):
 for the notebooks' version (same values, same gradients). A mask per style
 (spatial control, :mod:`style_lib.spatial`) turns that style's term into
 the guided-Gram variant.
+
+Extension points (what the video and training code use, and what a new
+method plugs into): :meth:`StyleObjective.add_term` adds a weighted term
+(the temporal loss of notebook 12 is one), :meth:`StyleObjective.set_style_targets`
+swaps the painting (what training does per batch), and
+:mod:`style_lib.style_terms` makes the style term itself (Gram, masked
+Gram, MRF patches).
 """
 from __future__ import annotations
 
@@ -39,6 +46,8 @@ from .vgg import FeatureExtractor, layer_info
 __all__ = ["LossTerms", "StyleObjective", "style_targets"]
 
 StyleLayerLoss = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
+#: An extra term: the pictures ``(B, H, W, 3)`` -> a scalar, summed over the batch.
+ExtraTerm = Callable[[tf.Tensor], tf.Tensor]
 
 
 class LossTerms(NamedTuple):
@@ -127,6 +136,39 @@ class StyleObjective:
         self.blend_weights = tf.Variable(
             np.full(len(self.targets), 1.0 / len(self.targets), np.float32),
             trainable=False, name="b_s")
+        self.extra_terms: dict[str, tuple[ExtraTerm, tf.Variable]] = {}
+
+    # -- extension points ------------------------------------------------------
+    def add_term(self, name: str, term: ExtraTerm, weight: float | tf.Variable = 1.0
+                 ) -> tf.Variable:
+        """Add ``weight * term(images)`` to ``J``; return the weight's variable.
+
+        ``term`` maps the pictures ``(B, H, W, 3)`` to a scalar; it may read
+        variables that change between runs (e.g. the previous video frame):
+        a compiled step then never retraces. Its value is in
+        :attr:`LossTerms.total` only.
+        """
+        if name in self.extra_terms or name in LossTerms._fields:
+            raise SettingsError(f"the objective already has a term {name!r}.")
+        if not isinstance(weight, tf.Variable):
+            weight = tf.Variable(check_weight(name, weight), dtype=tf.float32,
+                                 trainable=False, name=name)
+        self.extra_terms[name] = (term, weight)
+        return weight
+
+    def set_style_targets(self, targets: Sequence[tf.Tensor], style: int = 0) -> None:
+        """Assign ``targets`` ``[layer]`` to painting ``style``'s targets, in place.
+
+        The targets must have been given as ``tf.Variable`` s (as training
+        does: one painting per batch, no retracing).
+        """
+        current = self.targets[style]
+        if len(targets) != len(current) or not all(isinstance(t, tf.Variable)
+                                                   for t in current):
+            raise SettingsError("set_style_targets needs one target per style layer and "
+                                "an objective made with tf.Variable targets.")
+        for variable, value in zip(current, targets):
+            variable.assign(value)
 
     @property
     def n_styles(self) -> int:
@@ -196,6 +238,8 @@ class StyleObjective:
         tv = total_variation_loss(images)
         total = (self.content_weight * c + self.style_weight * s
                  + self.tv_weight * tv)
+        for term, weight in self.extra_terms.values():
+            total += weight * term(images)
         return LossTerms(total, c, s, tv)
 
     def _style_term(self, feats: Mapping[str, tf.Tensor], i: int) -> tf.Tensor:

@@ -38,9 +38,10 @@ from .errors import ImageError, SettingsError
 from .progress import progress_bar
 from .gradients import style_layer_loss_eq6
 from .memory import check_memory
-from .mrf import MRFSettings, as_settings, check_cost, mrf_layer_loss, mrf_targets
-from .objective import LossTerms, StyleObjective, style_targets
+from .mrf import MRFSettings, as_settings, check_cost
+from .objective import LossTerms, StyleObjective
 from .optimizers import OPTIONS, minimize
+from .style_terms import make_style_term
 from .settings import DEFAULT_CONTENT_LAYERS, DEFAULT_CONTENT_WEIGHT, \
     DEFAULT_OPTIMIZER, DEFAULT_SIZE, DEFAULT_STEPS, \
     DEFAULT_TV_WEIGHT, MAX_SIZE, MIN_SIZE, MRF_STYLE_WEIGHT, check_layers, \
@@ -169,19 +170,17 @@ class Stylizer:
             weights, pooling=pooling, precision=precision, verbose=verbose)
         self.weights_source = self.extractor.weights_source
         self.precision = self.extractor.precision
-        if self.mrf is None:
-            targets = style_targets(self.extractor, self.styles, self.style_layers,
-                                    style_masks)
-        else:
-            targets = mrf_targets(self.extractor, self.styles, self.style_layers,
-                                  self.mrf)
-            style_layer_loss = mrf_layer_loss
-            check_cost(self.shape, self.style_layers, targets, self.mrf)
+        term = make_style_term(self.style_loss, self.extractor, self.styles,
+                               self.style_layers, style_masks=style_masks,
+                               layer_loss=style_layer_loss, mrf=self.mrf)
+        if self.mrf is not None:
+            check_cost(self.shape, self.style_layers, term.targets, self.mrf)
         self.objective = StyleObjective(
             self.extractor, content_layers=self.content_layers,
-            style_layers=self.style_layers, targets=targets,
-            masks=self.masks, style_layer_loss=style_layer_loss)
-        self.content_targets = [tf.constant(t) for t in
+            style_layers=self.style_layers, targets=term.targets,
+            masks=self.masks, style_layer_loss=term.layer_loss)
+        # variables: set_content swaps the photo without retracing (video frames)
+        self.content_targets = [tf.Variable(t, trainable=False) for t in
                                 self.objective.content_targets(self.content[np.newaxis])]
         self.targets_computed = 1
         self.objective.set_weights(style_weight=self.default_style_weight())
@@ -255,6 +254,20 @@ class Stylizer:
     def blend_weights(self) -> tf.Variable:
         """``b_s``, one per style, summing to 1."""
         return self.objective.blend_weights
+
+    def set_content(self, image) -> None:
+        """Make ``image`` ``(H, W, 3)`` (this stylizer's shape) the photo: its
+        content targets are assigned in place, nothing is retraced. For a
+        sequence of photos (video frames); a stylizer from :func:`get_stylizer`
+        is shared by its cache, so take your own :class:`Stylizer` for this."""
+        image = np.asarray(image, np.float32)
+        if image.shape != self.shape:
+            raise SettingsError(f"a photo of shape {image.shape} for a stylizer of "
+                                f"{self.shape}. Fix: give photos of one size.")
+        self.content = image
+        for variable, target in zip(self.content_targets,
+                                    self.objective.content_targets(image[np.newaxis])):
+            variable.assign(target)
 
     # -- the objective of this picture ------------------------------------------
     def _terms_py(self, image: tf.Tensor) -> LossTerms:

@@ -114,3 +114,62 @@ def test_weights_are_checked_and_never_retrace(extractor):
         obj.set_weights(layer_weights={"conv9_9": 1.0})
     with pytest.raises(SettingsError, match="must not all be 0"):
         obj.set_weights(blend_weights=[0, 0])
+
+
+# ------------------------------------------------------- extension points ---
+
+def test_an_extra_term_adds_its_weighted_value_to_the_total(extractor):
+    obj = make(extractor)
+    x, photos = images(2), images(2)
+    targets = obj.content_targets(photos)
+    before = float(obj.terms(x, targets).total)
+    weight = obj.add_term("brightness", lambda pictures: tf.reduce_mean(pictures), 3.0)
+    after = obj.terms(x, targets)
+    assert float(after.total) == pytest.approx(before + 3.0 * float(tf.reduce_mean(x)),
+                                               rel=1e-5)
+    weight.assign(0.0)                                   # a variable: no retracing needed
+    assert float(obj.terms(x, targets).total) == pytest.approx(before, rel=1e-6)
+    with pytest.raises(SettingsError, match="already has a term 'brightness'"):
+        obj.add_term("brightness", lambda pictures: 0.0)
+    with pytest.raises(SettingsError, match="already has a term 'style'"):
+        obj.add_term("style", lambda pictures: 0.0)
+
+
+def test_set_style_targets_swaps_the_painting_in_place(extractor):
+    paintings = [RNG.uniform(0, 255, (36, 36, 3)).astype(np.float32) for _ in range(2)]
+    grams = objective.style_targets(extractor, paintings, STYLE)
+    held = [tf.Variable(g, trainable=False) for g in grams[0]]
+    obj = objective.StyleObjective(extractor, content_layers=CONTENT, style_layers=STYLE,
+                                   targets=[held])
+    x = images(1)
+    first = float(obj.terms(x, obj.content_targets(x)).style)
+    obj.set_style_targets(grams[1])
+    assert all(np.allclose(h.numpy(), g.numpy()) for h, g in zip(held, grams[1]))
+    assert float(obj.terms(x, obj.content_targets(x)).style) != pytest.approx(first)
+    constant = make(extractor)                            # targets are constants there
+    with pytest.raises(SettingsError, match="tf.Variable targets"):
+        constant.set_style_targets(grams[1])
+
+
+def test_the_style_term_factory_knows_its_kinds(extractor):
+    from style_lib import style_terms
+    painting = [RNG.uniform(0, 255, (36, 36, 3)).astype(np.float32)]
+    gram = style_terms.make_style_term("gram", extractor, painting, STYLE)
+    assert [tuple(t.shape) for t in gram.targets[0]] == [(64, 64), (128, 128), (256, 256)]
+    with pytest.raises(SettingsError, match="style_loss must be one of"):
+        style_terms.make_style_term("adain", extractor, painting, STYLE)
+
+
+def test_set_content_changes_the_photo_without_retracing(demo_images):
+    from style_lib import optimize
+    rng = np.random.default_rng(0)
+    a, b = (rng.uniform(0, 255, (32, 32, 3)).astype(np.float32) for _ in range(2))
+    stylizer = optimize.Stylizer(a, "starry_night", size=32, weights="imagenet",
+                                 verbose=False)
+    terms_a = stylizer.loss_terms(a)
+    stylizer.set_content(b)
+    assert stylizer.loss_terms(b)["content"] == pytest.approx(0.0, abs=1e-3)
+    assert stylizer.loss_terms(a)["content"] > terms_a["content"]
+    assert stylizer.traces == 1
+    with pytest.raises(SettingsError, match="photos of one size"):
+        stylizer.set_content(np.zeros((16, 16, 3), np.float32))

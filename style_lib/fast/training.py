@@ -487,8 +487,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
         while int(step_var.numpy()) < config.steps:
             painting = (style_of_step(config.seed, int(step_var.numpy()) + 1, choices)
                         if config.conditional else 0)
-            for target, gram in zip(objective.targets[0], grams[painting]):
-                target.assign(gram)                       # this batch's painting
+            objective.set_style_targets(grams[painting])  # this batch's painting
             one_hot = np.eye(n_styles, dtype=np.float32)[painting]
             values = train_step(next(data), tf.constant(one_hot)).numpy()
             step = int(step_var.assign_add(1).numpy())

@@ -31,7 +31,6 @@ import numpy as np
 import tensorflow as tf
 
 from ..errors import SettingsError
-from ..objective import LossTerms
 from ..optimize import Stylizer
 from ..progress import progress_bar
 from ..settings import check_steps, check_weight
@@ -78,12 +77,14 @@ class TemporalStylizer(Stylizer):
 
     def __init__(self, first_frame: np.ndarray, style, **kwargs):
         super().__init__(first_frame, style, **kwargs)
-        self.content_targets = [tf.Variable(t, trainable=False)
-                                for t in self.content_targets]
         self.previous = tf.Variable(tf.zeros((1,) + self.shape), trainable=False)
         self.reliable = tf.Variable(tf.zeros((1,) + self.shape[:2] + (1,)),
                                     trainable=False)
-        self.temporal_weight = tf.Variable(0.0, trainable=False)
+        self.temporal_weight = self.objective.add_term("temporal", self._temporal, 0.0)
+
+    def _temporal(self, images: tf.Tensor) -> tf.Tensor:
+        """``L_temporal`` (eq. 7) of the pictures ``(B, H, W, 3)``."""
+        return 0.5 * tf.reduce_sum(self.reliable * tf.square(images - self.previous))
 
     def set_frame(self, frame: np.ndarray, previous: np.ndarray | None = None,
                   mask: np.ndarray | None = None, temporal_weight: float = 0.0) -> None:
@@ -94,10 +95,7 @@ class TemporalStylizer(Stylizer):
         if frame.shape != self.shape:
             raise SettingsError(f"a frame of shape {frame.shape} in a clip of "
                                 f"{self.shape} frames. Fix: give frames of one size.")
-        self.content = frame
-        for var, target in zip(self.content_targets,
-                               self.objective.content_targets(frame[np.newaxis])):
-            var.assign(target)
+        self.set_content(frame)
         if previous is None:
             self.reliable.assign(tf.zeros_like(self.reliable))
             self.temporal_weight.assign(0.0)
@@ -106,12 +104,6 @@ class TemporalStylizer(Stylizer):
         m = np.ones(self.shape[:2], np.float32) if mask is None else mask
         self.reliable.assign(np.asarray(m, np.float32)[np.newaxis, ..., np.newaxis])
         self.temporal_weight.assign(check_weight("temporal_weight", temporal_weight))
-
-    def _terms_py(self, image: tf.Tensor) -> LossTerms:
-        terms = super()._terms_py(image)
-        temporal = 0.5 * tf.reduce_sum(self.reliable * tf.square(image - self.previous))
-        return LossTerms(terms.total + self.temporal_weight * temporal,
-                         terms.content, terms.style, terms.tv)
 
     def temporal_loss(self, image: np.ndarray) -> float:
         """``L_temporal`` of an image ``(H, W, 3)`` against the current frame's previous one."""
