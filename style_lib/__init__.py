@@ -4,8 +4,9 @@ One module per concept, by layer (a module imports only from its own layer
 or those above it in this list, never back up):
 
 - **ground**: ``errors`` (exception types), ``config`` (setup, quick mode),
-  ``settings`` (defaults and the checks of what a user passes), ``files``
-  (atomic writes), ``progress`` (the progress bar).
+  ``vgg_layers`` (VGG16's layer table), ``settings`` (defaults and the
+  checks of what a user passes), ``files`` (atomic writes), ``progress``
+  (the progress bar), ``command_line`` (what every CLI shares).
 - **input and output**: ``images`` (load/save/show), ``data`` (the demo
   images), ``training_photos`` (the fast networks' photos), ``vgg_weights``
   (where the canonical VGG16 weights come from).
@@ -20,12 +21,13 @@ or those above it in this list, never back up):
   ``recipes`` (a finished picture in seconds), ``memory`` (how much a run
   needs), ``quality`` (the judge: style distance, layout, blotches).
 - **other methods**: ``fast/`` (feed-forward networks, notebooks 09-10),
-  ``video/`` (clips without flicker, notebook 12).
+  ``video/`` (clips without flicker, notebook 12); their command lines
+  (``__main__``) and apps sit with the layers below.
 - **teaching aids**: ``plots``, ``figures`` (precomputed figures),
   ``runner`` (the slider app's engine), ``widgets`` (sliders), ``checks/``
   (exercise checkers).
-- **command lines**: ``command_line`` (what every CLI shares), ``arguments``
-  (their argument checks), ``cli`` (``python -m style_lib``).
+- **command lines**: ``arguments`` (the argument checks), ``cli``
+  (``python -m style_lib``).
 
 Importing the package silences TensorFlow's C++ start-up log lines;
 ``style_lib.setup()``, the first line of every notebook, seeds, silences the

@@ -326,7 +326,7 @@ def check_pixel_range(low: float, high: float) -> None:
                      f"expects 0..255. {hint}")
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
     try:
         if a.resolve() == b.resolve():
             return True
@@ -368,7 +368,7 @@ def _check_output_path(out: Path, inputs: Iterable[PathLike], overwrite: bool) -
             f"end the file name with .png, .jpg or .webp."
         )
     for inp in inputs:
-        if _same_file(out, Path(os.fspath(inp)).expanduser()):
+        if same_file(out, Path(os.fspath(inp)).expanduser()):
             raise ImageError(
                 f"Refusing to save: {out} would overwrite the input image {inp}; "
                 f"choose another output name."

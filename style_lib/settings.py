@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import SettingsError
-from .vgg import layer_info
+from .vgg_layers import layer_info
 
 DEFAULT_CONTENT_LAYERS: tuple[str, ...] = ("conv4_2",)
 DEFAULT_STYLE_LAYERS: tuple[str, ...] = ("conv1_1", "conv2_1", "conv3_1",

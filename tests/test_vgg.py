@@ -26,7 +26,7 @@ def write_keras_notop(path, seed=0):
         c_in = 3
         for name in names:
             g = f.create_group(name)
-            layer = vgg._BY_NAME.get(name)
+            layer = next((l for l in vgg.LAYERS if l.keras_name == name), None)
             if layer is None or layer.kind != "conv":
                 g.attrs["weight_names"] = np.array([], dtype="S1")
                 continue

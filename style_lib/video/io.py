@@ -70,7 +70,7 @@ def check_video_path(path: PathLike, *, inputs: Iterable[PathLike] = (),
     exists and is writable and, with ``overwrite=False``, that no file of
     that name exists. Call it early to fail before a long run.
     """
-    from ..images import _same_file
+    from ..images import same_file
     try:
         out = Path(os.fspath(path)).expanduser()
     except TypeError:
@@ -80,7 +80,7 @@ def check_video_path(path: PathLike, *, inputs: Iterable[PathLike] = (),
         raise ImageError(f"Cannot write {out}: unknown video suffix "
                          f"{out.suffix or '(none)'!r}; end the file name with .mp4.")
     for inp in inputs:
-        if _same_file(out, Path(os.fspath(inp)).expanduser()):
+        if same_file(out, Path(os.fspath(inp)).expanduser()):
             raise ImageError(f"Refusing to write: {out} would overwrite the input {inp}; "
                              f"choose another output name.")
     parent = out.parent if str(out.parent) else Path(".")
