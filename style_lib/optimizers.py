@@ -34,10 +34,12 @@ import numpy as np
 import tensorflow as tf
 
 from .errors import SettingsError
+from .settings import OPTIMIZERS
 
 __all__ = ["Minimum", "minimize", "two_loop", "METHODS", "OPTIONS"]
 
-METHODS = ("lbfgs", "adam", "gd")
+#: the optimiser names (one list: :data:`style_lib.settings.OPTIMIZERS`).
+METHODS = OPTIMIZERS
 #: The keyword options of :func:`minimize` beyond the function and the start.
 OPTIONS = ("bounds", "step_size", "learning_rate", "history_size", "first_step")
 
