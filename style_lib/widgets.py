@@ -35,7 +35,6 @@ from .images import load_image, save_new_image, to_uint8
 from .plots import loss_plot_png
 from .runner import (CONVERGED_TOL, CONVERGED_WINDOW, Source, StyleRunner,
                      make_source, slug)
-from .settings import DEFAULT_STYLE_LAYERS
 
 __all__ = ["StyleTransferApp", "show", "settings_name", "format_weight",
            "load_upload", "CONVERGED_TOL", "CONVERGED_WINDOW",
@@ -165,14 +164,8 @@ class StyleTransferApp:
         "targets_seconds", "debounce"})
 
     def __init__(self, content: Any = "tubingen", style: Any = "starry_night",
-                 *, size: int | None = None, steps: int | None = None,
-                 weights: str = "auto", optimizer: str = "lbfgs",
-                 style_layers: Sequence[str] = DEFAULT_STYLE_LAYERS,
-                 debounce: float = 0.25, preview_interval: float = 0.4,
-                 plot_interval: float = 1.5, tol: float = CONVERGED_TOL,
-                 window: int = CONVERGED_WINDOW, precision: str = "auto",
-                 output_dir: str | os.PathLike = "out",
-                 max_upload_bytes: int = MAX_UPLOAD_BYTES) -> None:
+                 *, output_dir: str | os.PathLike = "out",
+                 max_upload_bytes: int = MAX_UPLOAD_BYTES, **runner_options: Any) -> None:
         import ipywidgets
         self._w = ipywidgets
         self.output_dir = Path(output_dir)
@@ -180,13 +173,15 @@ class StyleTransferApp:
         self.previews_shown = self.plots_drawn = 0   # counters for tests
         self._quiet = 0                              # >0: ignore widget events
         self._custom: dict[str, Source] = {}         # uploads and files
-        self.runner = StyleRunner(
-            content, style, size=size, steps=steps, weights=weights,
-            optimizer=optimizer, style_layers=style_layers, debounce=debounce,
-            preview_interval=preview_interval, plot_interval=plot_interval,
-            tol=tol, window=window, precision=precision, on_status=self._show_status,
-            on_preview=self._show_preview, on_progress=self._show_progress,
-            on_history=self._show_history)
+        callbacks = {"on_status", "on_preview", "on_progress", "on_history", "on_finish"}
+        taken = sorted(callbacks & set(runner_options))
+        if taken:
+            raise SettingsError(f"the app sets {', '.join(taken)} itself. Fix: leave "
+                                f"{'it' if len(taken) == 1 else 'them'} out.")
+        self.runner = StyleRunner(        # the runner checks its own settings, once
+            content, style, on_status=self._show_status, on_preview=self._show_preview,
+            on_progress=self._show_progress, on_history=self._show_history,
+            **runner_options)
         for which in ("content", "style"):
             source = self.runner.source(which)
             if source.label not in data.NAMES:
