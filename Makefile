@@ -52,16 +52,27 @@ ratio-grid: images     ## the paper's Figure 4 (8 runs at 256 px) -> images/rati
 
 figures: gallery ratio-grid  ## every precomputed figure of notebook 06
 
-FAST_STYLES = starry_night great_wave
+FAST_STYLES = starry_night the_scream composition_vii
+# one-painting networks: 128-px crops, the painting at 384 px (about 15 min each)
+FAST_RECIPE = --size 128 --style-size 384 --style-weight 150
+# great_wave keeps the first recipe, which painted it better (notebook 09): the painting
+# at 256 px, Johnson's tanh output, the ten photos of that time (trained before crops
+# were drawn per source, so a rerun is a network of the same recipe, not the same bits)
+GREAT_WAVE_RECIPE = --size 128 --style-size 256 --style-weight 150 --output-layer tanh \
+    --photos chelsea rocket flower grace_hopper bigbuckbunny_f000 bigbuckbunny_f019 \
+    bigbuckbunny_f037 bigbuckbunny_f056 bigbuckbunny_f075 bigbuckbunny_f112
 MANY_STYLES = starry_night great_wave the_scream composition_vii
 # Each run resumes its checkpoints if an interrupted run left some; without
 # them it starts over (--overwrite), replacing the committed network.
-models: images         ## notebooks 09-10's trained networks -> style_lib/fast/models/ (about 50 min each on 2 cores)
+models: images         ## notebooks 09-10's trained networks -> style_lib/fast/models/ (about 15 min each, the four-painting one 50 min, on 2 cores)
 	for s in $(FAST_STYLES); do \
 	    d=style_lib/fast/models/$$s; \
-	    $(PY) -m style_lib.fast train --style $$s --evaluate-every 200 --out $$d \
+	    $(PY) -m style_lib.fast train --style $$s $(FAST_RECIPE) --evaluate-every 200 --out $$d \
 	        $$(test -d $$d/checkpoints || echo --overwrite) || exit 1; \
 	done
+	d=style_lib/fast/models/great_wave; \
+	$(PY) -m style_lib.fast train --style great_wave $(GREAT_WAVE_RECIPE) --out $$d \
+	    $$(test -d $$d/checkpoints || echo --overwrite)
 	d=style_lib/fast/models/four_paintings; \
 	$(PY) -m style_lib.fast train --style $(MANY_STYLES) --evaluate-every 200 --out $$d \
 	    $$(test -d $$d/checkpoints || echo --overwrite)

@@ -59,6 +59,10 @@ def _parser() -> cl.OneLineParser:
                    help="Adam's step (default %(default)g)")
     t.add_argument("--width", type=_width, default=d.width,
                    help="filter multiplier (default %(default)g = Johnson's network)")
+    t.add_argument("--output-layer", dest="output", choices=("linear", "tanh"),
+                   default=d.output, help="the last layer: linear (default; clipped only "
+                   "when a picture is made) or Johnson's tanh (saturates into black "
+                   "blotches, notebook 09)")
     t.add_argument("--upsample", choices=("resize", "transposed"), default=d.upsample,
                    help="resize + conv (default) or the original transposed convolutions")
     t.add_argument("--content-weight", type=arg.weight, default=d.content_weight)
