@@ -283,12 +283,14 @@ def test_the_committed_networks_stylise_held_out_photos(name, demo_images):
     for photo_name in training_photos.HELD_OUT_NAMES:
         photo = training_photos.center_squares([photo_name], 256)[0]
         verdict = Judge(photo, name, size=256)(stylize_fast(model, photo))
-        # measured: 0.32-0.52 of the photo's distance; layout >= 0.96 (starry_night), 0.82 (great_wave)
-        assert verdict.relative < 0.65 and verdict.layout > 0.75, (photo_name, verdict)
+        # measured (256 px, worst photo): starry_night 0.50, great_wave 0.51, the_scream 0.61,
+        # composition_vii 0.62 of the photo's distance; layout >= 0.87
+        assert verdict.relative < 0.7 and verdict.layout > 0.8, (photo_name, verdict)
 
 
-def test_two_networks_are_committed():
-    assert set(network.pretrained_names()) >= {"starry_night", "great_wave"}
+def test_a_network_per_painting_is_committed():
+    assert set(network.pretrained_names()) >= {"starry_night", "great_wave", "the_scream",
+                                               "composition_vii"}
 
 
 def test_the_training_command_writes_the_model_its_command_and_curve(demo_images, tmp_path,
