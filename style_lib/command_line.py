@@ -71,22 +71,16 @@ class Signals:
         self.received = signum
         raise KeyboardInterrupt
 
-    def _note(self, signum, frame) -> None:
-        self.received = signum
-
     @contextmanager
     def deferred(self):
-        """Note Ctrl-C/SIGTERM instead of acting on them until the block ends."""
-        if self._saved is None:
-            yield
-            return
-        signal.signal(signal.SIGINT, self._note)
-        signal.signal(signal.SIGTERM, self._note)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, self._interrupt)
-            signal.signal(signal.SIGTERM, self._interrupt)
+        """Note Ctrl-C/SIGTERM instead of acting on them until the block ends
+        (:func:`signals_deferred`; then this run's handlers are back)."""
+        with signals_deferred() as received:
+            try:
+                yield
+            finally:
+                if received:
+                    self.received = received[-1]
 
     def exit_code(self, interrupted: bool) -> int:
         """128 + the signal (130 Ctrl-C, 143 SIGTERM) if interrupted, else 0."""

@@ -417,10 +417,9 @@ def save_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = (),
     """
     out = check_output_path(path, inputs=inputs, overwrite=overwrite)
     fmt = SAVE_FORMATS[out.suffix.lower()]
-    parent = out.parent if str(out.parent) else Path(".")
     pil = Image.fromarray(to_uint8(_saved_pixels(image)))
     try:
-        with atomic_path(parent / out.name, overwrite=overwrite) as tmp:
+        with atomic_path(out, overwrite=overwrite) as tmp:
             with open(tmp, "xb") as fh:
                 pil.save(fh, format=fmt, **_SAVE_OPTIONS[fmt])
                 fh.flush()

@@ -125,7 +125,7 @@ def _strategy(devices: int):
 
 def _train(args, argv: list[str], signals: cl.Signals) -> int:
     from ..plots import loss_plot_png
-    from .training import (TrainConfig, add_style_config, check_run_folder, photo_folder,
+    from .training import (TrainConfig, add_style_config, photo_folder, prepare_run_folder,
                            smoothed, train)
     names = {f.name for f in fields(TrainConfig)}
     settings = {k: v for k, v in vars(args).items() if k in names}
@@ -144,13 +144,8 @@ def _train(args, argv: list[str], signals: cl.Signals) -> int:
     from ..data import as_image
     for painting in config.styles:          # a missing or broken painting: now, not later
         as_image(painting)
-    check_run_folder(out, config, resume=not args.overwrite)   # before any file is written
+    prepare_run_folder(out, config, resume=not args.overwrite)   # before any file is written
     strategy = _strategy(args.devices)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SettingsError(f"Cannot create the folder {out}: {exc.strerror or exc}. Fix: "
-                            "another --out.") from None
     with cl.signals_deferred():
         write_text(out / "command.txt",
                     "python -m style_lib.fast " + " ".join(shlex.quote(a) for a in argv) + "\n")

@@ -50,7 +50,7 @@ from ..settings import check_size, check_steps, check_weight
 from ..vgg import FeatureExtractor
 from .network import build_transform_net, load_model, output_kind, save_model, style_names
 
-__all__ = ["TrainConfig", "TrainResult", "train", "check_run_folder", "add_style_config", "random_crops", "smoothed",
+__all__ = ["TrainConfig", "TrainResult", "train", "check_run_folder", "prepare_run_folder", "add_style_config", "random_crops", "smoothed",
            "style_of_step", "load_photos", "photo_folder", "held_out_judges",
            "held_out_quality", "EVAL_SIZE", "JOHNSON_CONTENT_LAYERS", "JOHNSON_STYLE_LAYERS"]
 
@@ -354,10 +354,6 @@ def _read_json(path: Path) -> dict:
         return {}
 
 
-def _write_json(path: Path, data: dict) -> None:
-    write_json(path, data)
-
-
 def check_run_folder(out: Path, config: TrainConfig, *, resume: bool = True) -> None:
     """Raise SettingsError unless ``train(config, out, resume=resume)`` may write
     into the folder ``out``: it is a folder (or can be made), writable, and,
@@ -394,6 +390,18 @@ def check_run_folder(out: Path, config: TrainConfig, *, resume: bool = True) -> 
                             f"asked for. Fix: steps >= {done} to go on, or another folder.")
 
 
+def prepare_run_folder(out: Path, config: TrainConfig, *, resume: bool = True) -> Path:
+    """:func:`check_run_folder`, then make the folder; return it (one line if it
+    cannot be made)."""
+    check_run_folder(out, config, resume=resume)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(f"Cannot create the folder {out}: {exc.strerror or exc}. Fix: "
+                            "another output folder.") from None
+    return out
+
+
 def train(config: TrainConfig, out_dir: str | os.PathLike, *,
           strategy: tf.distribute.Strategy | None = None, resume: bool = True,
           checkpoint_every: int = 100, progress: bool | None = None,
@@ -417,13 +425,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
     the quality-against-minutes curve of ``make bench``. 0: never.
     """
     config = config.checked()
-    out = Path(out_dir).expanduser()
-    check_run_folder(out, config, resume=resume)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SettingsError(f"Cannot create the folder {out}: {exc.strerror or exc}. Fix: "
-                            "another output folder.") from None
+    out = prepare_run_folder(Path(out_dir).expanduser(), config, resume=resume)
     strategy = strategy or tf.distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
     if config.batch_size % replicas:
@@ -433,7 +435,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
         shutil.rmtree(out / "checkpoints")           # start over: the old run's steps go
     now = json.loads(json.dumps(asdict(config)))
     base = _base_model(config) if config.base_model else None   # fails before VGG16
-    _write_json(out / "config.json", now)
+    write_json(out / "config.json", now)
     objective, grams = _objective(config)
     keras.utils.set_random_seed(config.seed)     # after VGG16 is built: same start every run
     with strategy.scope():
@@ -511,7 +513,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
                                  judges)
             if step % checkpoint_every == 0:
                 manager.save(checkpoint_number=step)
-                _write_json(out / "history.json", history)
+                write_json(out / "history.json", history)
             if callback is not None and callback(step, terms):
                 break
     except KeyboardInterrupt:
@@ -525,7 +527,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
         with signals_deferred() as again:       # a second Ctrl-C does not cut the save
             if int(step_var.numpy()) > 0 and not diverged:
                 manager.save(checkpoint_number=int(step_var.numpy()))
-                _write_json(out / "history.json", history)
+                write_json(out / "history.json", history)
                 path = save_model(model, out / "model.keras")
             else:
                 path = None

@@ -119,9 +119,8 @@ def write_video(frames: Any, path: PathLike, fps: float = 12, overwrite: bool = 
         fps = float("nan")
     if not np.isfinite(fps) or fps <= 0:
         raise SettingsError(f"fps must be a positive number, not {fps!r}. Fix: e.g. fps=12.")
-    parent = out.parent if str(out.parent) else Path(".")
     try:
-        with atomic_path(parent / out.name, overwrite=overwrite) as tmp:
+        with atomic_path(out, overwrite=overwrite) as tmp:
             writer = imageio.get_writer(tmp, format="FFMPEG", mode="I", fps=fps,
                                         codec="libx264", quality=8, pixelformat="yuv420p",
                                         macro_block_size=1, ffmpeg_log_level="error",
