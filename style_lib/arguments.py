@@ -14,7 +14,7 @@ from pathlib import Path
 from . import data, settings
 from .errors import StyleLibError
 
-__all__ = ["checked", "whole_number", "positive_int", "size", "weight", "positive_number",
+__all__ = ["checked", "whole", "number", "pixels", "whole_number", "positive_int", "size", "weight", "positive_number",
            "seed", "changed_options", "input_paths"]
 
 
@@ -58,6 +58,11 @@ def _positive(value: float) -> float:
     return value
 
 
+#: Plain converters: the value is checked by the library's settings object
+#: (:class:`style_lib.settings.StyleSettings`) at the command line's door.
+whole = checked(int, lambda v: v, "a whole number")
+number = checked(float, lambda v: v, "a number")
+pixels = checked(int, lambda v: v, "a whole number of pixels")
 positive_int = whole_number(1)
 size = checked(int, settings.check_size, "a whole number of pixels")
 weight = checked(float, lambda v: settings.check_weight("the weight", v), "a number")

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from . import settings
-from .arguments import changed_options, checked, input_paths, positive_int, seed, size, weight
+from .arguments import changed_options, checked, input_paths, number, pixels, size, whole
 from .command_line import OneLineParser, Signals, tolerant_streams
 from .errors import SettingsError, StyleLibError
 
@@ -39,22 +39,22 @@ def build_parser() -> argparse.ArgumentParser:
                         "an existing file is kept unless --overwrite is given")
     p.add_argument("--overwrite", action="store_true",
                    help="replace OUTPUT if it exists (inputs are never replaced)")
-    p.add_argument("--size", type=size, default=None,
+    p.add_argument("--size", type=pixels, default=None,
                    help="longest side of the output in pixels (default "
                         f"{settings.DEFAULT_SIZE})")
-    p.add_argument("--steps", type=positive_int, default=None,
+    p.add_argument("--steps", type=whole, default=None,
                    help=f"optimiser steps (default {settings.DEFAULT_STEPS})")
     p.add_argument("--optimizer", choices=settings.OPTIMIZERS, default="lbfgs",
                    help="lbfgs (default, fastest), adam, or gd (the Hvass-Labs tutorial #15 "
                         "normalised gradient step)")
-    p.add_argument("--content-weight", type=weight,
+    p.add_argument("--content-weight", type=number,
                    default=settings.DEFAULT_CONTENT_WEIGHT, metavar="A",
                    help="weight of the content loss (default %(default)g)")
-    p.add_argument("--style-weight", type=weight, default=None, metavar="B",
+    p.add_argument("--style-weight", type=number, default=None, metavar="B",
                    help="weight of the style loss (default "
                         f"{settings.DEFAULT_STYLE_WEIGHT:g} at 256 x 192 px, "
                         "proportional to the pixel count)")
-    p.add_argument("--tv-weight", type=weight, default=settings.DEFAULT_TV_WEIGHT,
+    p.add_argument("--tv-weight", type=number, default=settings.DEFAULT_TV_WEIGHT,
                    metavar="C", help="weight of the total-variation smoothing "
                    "(default %(default)g)")
     p.add_argument("--init", choices=("content", "recoloured", "noise", "style"),
@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --method fast: a .keras network from "
                         "`python -m style_lib.fast train` (several STYLEs: a "
                         "many-style network blends them)")
-    p.add_argument("--seed", type=seed, default=0, help="random seed, a whole number "
+    p.add_argument("--seed", type=whole, default=0, help="random seed, a whole number "
                    ">= 0 (default 0)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress bar or summary")
@@ -100,10 +100,10 @@ def _add_beyond_options(p: argparse.ArgumentParser) -> None:
                    help="keep the content's colours: 'luminance' stylises the "
                         "brightness only; 'histogram' recolours the style to the "
                         "content's colours first")
-    g.add_argument("--style-blend-weights", type=weight, nargs="+", default=None,
+    g.add_argument("--style-blend-weights", type=number, nargs="+", default=None,
                    metavar="W", help="one weight per style (normalised to sum "
                    "1; default equal)")
-    g.add_argument("--style-scale", type=_scale, nargs="+", default=None,
+    g.add_argument("--style-scale", type=number, nargs="+", default=None,
                    metavar="S", help="style image size relative to --size: one "
                    "value, or one per style (default 1)")
     g.add_argument("--mask", nargs="+", default=None, metavar="FILE",
@@ -128,9 +128,6 @@ def _add_beyond_options(p: argparse.ArgumentParser) -> None:
                    metavar="PX", help="explicit coarse-to-fine sizes, e.g. 256 "
                    "512 1024 (implies --coarse-to-fine; the last is the output "
                    "size); --steps is the first stage's, later stages get half")
-
-
-_scale = checked(float, lambda v: settings.check_scale("the scale", v), "a number")
 
 
 def _check_mrf_count(value: int) -> int:
@@ -191,16 +188,48 @@ def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
                          f"{'it' if len(ignored) == 1 else 'them'} out, or --method optimize")
 
 
+#: The command line's spelling of a setting whose option name is not its own.
+_OPTION_OF = {"blend_weights": "--style-blend-weights", "mrf": "--mrf-rotations/--mrf-scales",
+              "weights": "--weights"}
+
+
+def _style_settings(parser: argparse.ArgumentParser, args) -> settings.StyleSettings:
+    """The run's settings, checked once, here at the door (before TensorFlow
+    does any work); a bad value exits 2 with one line naming its option."""
+    size = args.sizes[-1] if args.sizes else \
+        settings.DEFAULT_SIZE if args.size is None else args.size
+    fields = dict(size=size, steps=args.steps, optimizer=args.optimizer,
+                  content_weight=args.content_weight, style_weight=args.style_weight,
+                  tv_weight=args.tv_weight, init=args.init, seed=args.seed,
+                  weights=args.weights, precision=args.precision,
+                  preserve_color=args.preserve_color,
+                  blend_weights=args.style_blend_weights, style_loss=args.style_loss)
+    if args.style_loss == "mrf":
+        fields["mrf"] = {"rotations": args.mrf_rotations, "scales": args.mrf_scales}
+    if args.style_scale is not None:
+        fields["style_scale"] = args.style_scale[0] if len(args.style_scale) == 1 \
+            else tuple(args.style_scale)
+    try:
+        return settings.StyleSettings(**fields)
+    except SettingsError as err:
+        name = getattr(err, "setting", "")
+        option = _OPTION_OF.get(name, "--" + name.replace("_", "-"))
+        if name == "size" and args.sizes:
+            option = "--sizes"
+        parser.error(f"argument {option}: {err}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 ok, 2 bad input, 130
     Ctrl-C, 143 SIGTERM: then the best picture so far is written if there is one)."""
     tolerant_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
+    style_settings = _style_settings(parser, args)
     _check_combinations(parser, args)
     with Signals() as signals:
         try:
-            return _run(parser, args, signals)
+            return _run(parser, args, style_settings, signals)
         except KeyboardInterrupt:
             print(f"{parser.prog}: interrupted before a picture was made; nothing "
                   "was written.", file=sys.stderr)
@@ -210,23 +239,16 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
 
-def _run(parser: argparse.ArgumentParser, args, signals: Signals) -> int:
+def _run(parser: argparse.ArgumentParser, args, style_settings: settings.StyleSettings,
+         signals: Signals) -> int:
     """Check the output, stylise, save; return the exit code."""
     from . import data, images, large, memory, mrf, optimize
     inputs = input_paths(args.content, *args.style, *(args.mask or []))
     style = args.style if len(args.style) > 1 else args.style[0]
     ladder = mrf.paper_sizes if args.style_loss == "mrf" else large.default_sizes
-    sizes = tuple(args.sizes) if args.sizes else ladder(
-        args.size or settings.DEFAULT_SIZE) if args.coarse_to_fine else None
-    size = sizes[-1] if sizes else (args.size or settings.DEFAULT_SIZE)
-    extra = {"preserve_color": args.preserve_color,
-             "blend_weights": args.style_blend_weights,
-             "masks": args.mask, "style_loss": args.style_loss}
-    if args.style_loss == "mrf":
-        extra["mrf"] = {"rotations": args.mrf_rotations, "scales": args.mrf_scales}
-    if args.style_scale is not None:
-        extra["style_scale"] = args.style_scale[0] if len(args.style_scale) == 1 \
-            else args.style_scale
+    size = style_settings.size
+    sizes = tuple(args.sizes) if args.sizes else ladder(size) if args.coarse_to_fine \
+        else None
     stages = None
     # Check the output before spending minutes on the optimisation.
     images.check_output_path(args.output, inputs=inputs, overwrite=args.overwrite)
@@ -242,18 +264,15 @@ def _run(parser: argparse.ArgumentParser, args, signals: Signals) -> int:
               f" at {size} px ({memory.format_bytes(memory.available_memory())}"
               " available)")
     start = time.perf_counter()
-    common = dict(optimizer=args.optimizer, content_weight=args.content_weight,
-                  style_weight=args.style_weight, tv_weight=args.tv_weight,
-                  init=args.init, seed=args.seed, weights=args.weights,
-                  precision=args.precision, progress=not args.quiet, **extra)
     if sizes:
         stages = large.coarse_to_fine(args.content, style, sizes=sizes,
-                                      steps=args.steps,
-                                      verbose=not args.quiet, **common)
+                                      steps=style_settings.steps, settings=style_settings,
+                                      masks=args.mask, progress=not args.quiet,
+                                      verbose=not args.quiet)
         result = stages.stages[-1]
     else:
-        result = optimize.stylize(args.content, style, size=size,
-                                  steps=args.steps, **common)
+        result = optimize.stylize(args.content, style, style_settings, masks=args.mask,
+                                  progress=not args.quiet)
     if result.interrupted and not result.history["step"]:
         print(f"{parser.prog}: interrupted before the first step; nothing was "
               "written.", file=sys.stderr)

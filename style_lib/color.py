@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .errors import SettingsError
+from .settings import PRESERVE_COLOR, check_preserve_color  # noqa: F401 (re-exported)
 
 __all__ = ["RGB_TO_YIQ", "YIQ_TO_RGB", "rgb_to_yiq", "yiq_to_rgb",
            "luminance", "gray3", "match_luminance", "luminance_inputs",
@@ -45,8 +46,6 @@ YIQ_TO_RGB = np.linalg.inv(RGB_TO_YIQ)
 
 #: ``match_histogram`` methods.
 METHODS = ("pca", "cholesky")
-#: Values of ``stylize(..., preserve_color=...)``.
-PRESERVE_COLOR = (None, "luminance", "histogram")
 
 _EPS = 1e-6     # ridge added to covariances (flat images are singular)
 
@@ -208,15 +207,6 @@ def match_histogram(style, content, method: str = "pca", *,
     if clip:
         out = np.clip(out, 0.0, 255.0)
     return out.astype(np.float32)
-
-
-def check_preserve_color(value) -> str | None:
-    """Return ``value`` if it is a valid ``preserve_color`` setting, else raise."""
-    if value not in PRESERVE_COLOR:
-        raise SettingsError(f"preserve_color must be None, 'luminance' or "
-                            f"'histogram', not {value!r}. Fix: use "
-                            f"preserve_color='luminance' to keep the photo's colours.")
-    return value
 
 
 def preserve_inputs(content: np.ndarray, styles: Sequence[np.ndarray],

@@ -24,8 +24,8 @@ from .errors import SettingsError
 from .images import resize_image
 from .memory import check_memory, estimate_memory
 from .optimize import stylize
-from .settings import DEFAULT_CONTENT_LAYERS, DEFAULT_STEPS, \
-    DEFAULT_STYLE_LAYERS, check_size, check_steps
+from .settings import DEFAULT_STEPS, StyleSettings, as_style_settings, check_size, \
+    check_steps
 
 __all__ = ["coarse_to_fine", "CoarseToFineResult", "default_sizes", "upscale"]
 
@@ -128,15 +128,14 @@ def coarse_to_fine(content, style, *, sizes: Sequence[int] = (256, 512, 1024),
                                 f"not {key}=.")
     original = as_image(content)
     aspect = original.shape[1] / original.shape[0]
-    layers = tuple(stylize_kwargs.get("content_layers",
-                                      DEFAULT_CONTENT_LAYERS)) + \
-        tuple(stylize_kwargs.get("style_layers", DEFAULT_STYLE_LAYERS))
-    optimizer = stylize_kwargs.get("optimizer", "lbfgs")
-    estimate = estimate_memory(sizes[-1], aspect, layers, optimizer=optimizer)
+    fields, rest = StyleSettings.split(stylize_kwargs)
+    base = as_style_settings(rest.pop("settings", None), **fields)   # checked once
+    layers = base.content_layers + base.style_layers
+    estimate = estimate_memory(sizes[-1], aspect, layers, optimizer=base.optimizer)
     if check:
-        check_memory(sizes[-1], aspect, layers, optimizer=optimizer,
+        check_memory(sizes[-1], aspect, layers, optimizer=base.optimizer,
                      available_bytes=available_bytes)
-    init = stylize_kwargs.pop("init", "content")
+    init = base.init
     result = CoarseToFineResult(image=np.zeros((0, 0, 3), np.float32),
                                 sizes=sizes, steps=stage_steps,
                                 memory_estimate=estimate)
@@ -145,8 +144,8 @@ def coarse_to_fine(content, style, *, sizes: Sequence[int] = (256, 512, 1024),
             shape = resize_image(original, size).shape[:2]
             init = upscale(result.stages[-1].image, shape)
         start = time.perf_counter()
-        stage = stylize(original, style, size=size, steps=n, init=init,
-                                 **stylize_kwargs)
+        stage = stylize(original, style, base.replace(size=size, steps=n, init=init),
+                        **rest)
         result.seconds.append(time.perf_counter() - start)
         result.stages.append(stage)
         if verbose:

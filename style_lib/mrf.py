@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
 from .errors import SettingsError
-from .settings import MRF_STYLE_LAYERS, MRF_STYLE_WEIGHT
+from .settings import MRF_STYLE_LAYERS, MRF_STYLE_WEIGHT, MRFSettings, as_settings  # noqa: F401 (re-exported)
 from .vgg import FeatureExtractor, layer_info
 
 __all__ = ["MRF_STYLE_LAYERS", "MRF_STYLE_WEIGHT", "MRFSettings", "MRFTarget",
@@ -43,69 +42,6 @@ __all__ = ["MRF_STYLE_LAYERS", "MRF_STYLE_WEIGHT", "MRFSettings", "MRFTarget",
            "as_settings", "check_cost"]
 
 _EPS = 1e-6
-
-
-@dataclass(frozen=True)
-class MRFSettings:
-    """How the painting's patches are cut (the reference code's defaults).
-
-    Attributes:
-      patch_size: ``k``, the side of a patch in feature-map cells (3).
-      stride: step between the painting's patches (2: a quarter of them,
-        the reference's ``target_sample_stride``).
-      rotations: ``R``: also use the painting turned by ``±r * rotation_step``
-        for ``r = 1..R`` (the paper's pose variation; 0 = off).
-      scales: ``S``: also use the painting scaled by ``scale_step ** ±s``.
-      rotation_step: radians between rotated copies (π/24, 7.5°).
-      scale_step: factor between scaled copies (1.05).
-    """
-
-    patch_size: int = 3
-    stride: int = 2
-    rotations: int = 0
-    scales: int = 0
-    rotation_step: float = math.pi / 24
-    scale_step: float = 1.05
-
-    def __post_init__(self):
-        for name in ("patch_size", "stride"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-                    or value < 1:
-                raise SettingsError(f"MRF {name} must be a whole number >= 1, not "
-                                    f"{value!r}. Fix: e.g. {name}=3.")
-        for name in ("rotations", "scales"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-                    or not 0 <= value <= 4:
-                raise SettingsError(f"MRF {name} must be a whole number from 0 to 4, "
-                                    f"not {value!r}. Fix: 0 (off) or 1.")
-        if not 0 < self.rotation_step < math.pi / 2:
-            raise SettingsError("rotation_step must be between 0 and π/2 radians.")
-        if not 1 < self.scale_step <= 2:
-            raise SettingsError("scale_step must be above 1 and at most 2, e.g. 1.05.")
-
-    @property
-    def copies(self) -> int:
-        """How many versions of the painting give patches: ``(2R+1)(2S+1)``."""
-        return (2 * self.rotations + 1) * (2 * self.scales + 1)
-
-
-def as_settings(mrf: MRFSettings | dict | None) -> MRFSettings:
-    """Return ``mrf`` as :class:`MRFSettings` (None = defaults, or a dict of fields)."""
-    if mrf is None:
-        return MRFSettings()
-    if isinstance(mrf, MRFSettings):
-        return mrf
-    if isinstance(mrf, dict):
-        fields = set(MRFSettings.__dataclass_fields__)
-        unknown = sorted(set(mrf) - fields)
-        if unknown:
-            raise SettingsError(f"mrf has unknown setting {unknown[0]!r}; the settings "
-                                f"are {', '.join(sorted(fields))}.")
-        return MRFSettings(**mrf)
-    raise SettingsError(f"mrf must be MRFSettings(...) or a dict, not "
-                        f"{type(mrf).__name__}.")
 
 
 class MRFTarget(NamedTuple):

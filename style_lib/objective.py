@@ -39,7 +39,7 @@ from .errors import SettingsError
 from .gradients import style_layer_loss_eq6
 from .losses import content_loss, gram_matrix, total_variation_loss
 from .settings import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, \
-    DEFAULT_TV_WEIGHT, check_weight
+    DEFAULT_TV_WEIGHT, check_vector, check_weight
 from .spatial import downsample_mask, guided_gram, guided_style_layer_loss
 from .vgg import FeatureExtractor, layer_info
 
@@ -181,19 +181,36 @@ class StyleObjective:
                     tv_weight: float | None = None,
                     layer_weights: Mapping[str, float] | Sequence[float] | None = None,
                     blend_weights: Sequence[float] | None = None) -> None:
-        """Change α, β, γ, ``w_l`` or ``b_s`` in place (``b_s`` normalised to sum 1)."""
-        for name, value, var in (("content_weight", content_weight,
-                                  self.content_weight),
-                                 ("style_weight", style_weight, self.style_weight),
-                                 ("tv_weight", tv_weight, self.tv_weight)):
+        """Change α, β, γ, ``w_l`` or ``b_s`` in place (``b_s`` normalised to sum 1),
+        each checked here (this is the door for live changes: sliders, training)."""
+        self.assign_weights(
+            **{name: check_weight(name, value) for name, value in
+               (("content_weight", content_weight), ("style_weight", style_weight),
+                ("tv_weight", tv_weight)) if value is not None},
+            layer_weights=None if layer_weights is None else
+            check_vector(layer_weights, self.style_layers, "layer_weights"),
+            blend_weights=None if blend_weights is None else
+            check_vector(blend_weights, [f"style {i}" for i in range(self.n_styles)],
+                         "blend_weights"))
+
+    def assign_weights(self, *, content_weight: float | None = None,
+                       style_weight: float | None = None, tv_weight: float | None = None,
+                       layer_weights: Sequence[float] | None = None,
+                       blend_weights: Sequence[float] | None = None) -> None:
+        """:meth:`set_weights` for values checked already (a
+        :class:`~style_lib.settings.StyleSettings`): ``layer_weights`` one per
+        style layer, ``blend_weights`` one per style (normalised here)."""
+        for value, var in ((content_weight, self.content_weight),
+                           (style_weight, self.style_weight), (tv_weight, self.tv_weight)):
             if value is not None:
-                var.assign(check_weight(name, value))
+                var.assign(value)
         if layer_weights is not None:
-            self.layer_weights.assign(_vector(layer_weights, self.style_layers,
-                                              "layer_weights"))
+            self.layer_weights.assign(np.asarray(layer_weights, np.float32))
         if blend_weights is not None:
-            vec = _vector(blend_weights, [f"style {i}" for i in
-                                          range(self.n_styles)], "blend_weights")
+            vec = np.asarray(blend_weights, np.float32)
+            if len(vec) != self.n_styles:
+                raise SettingsError(f"blend_weights has {len(vec)} values for "
+                                    f"{self.n_styles} styles. Fix: give one value per style.")
             if vec.sum() <= 0:
                 raise SettingsError("blend_weights must not all be 0.")
             self.blend_weights.assign(vec / vec.sum())
@@ -257,19 +274,3 @@ class StyleObjective:
         if self.layer_masks is not None:
             total *= float(self.n_styles)    # blend weights average 1, not sum 1
         return total
-
-
-def _vector(values, names: Sequence[str], what: str) -> np.ndarray:
-    """Return ``values`` (a list, or a dict by name) as a checked vector."""
-    if isinstance(values, Mapping):
-        unknown = [k for k in values if k not in names]
-        if unknown:
-            raise SettingsError(f"{what} names {unknown}, which are not "
-                                f"among {list(names)}. Fix: use those names.")
-        values = [values.get(n, 0.0) for n in names]
-    values = [check_weight(what, v) for v in values]
-    if len(values) != len(names):
-        raise SettingsError(f"{what} has {len(values)} values for "
-                            f"{len(names)} entries ({list(names)}). Fix: give one "
-                            f"value per entry.")
-    return np.asarray(values, np.float32)

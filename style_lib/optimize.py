@@ -25,7 +25,7 @@ import hashlib
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,17 +38,14 @@ from .errors import ImageError, SettingsError
 from .progress import progress_bar
 from .gradients import style_layer_loss_eq6
 from .memory import check_memory
-from .mrf import MRFSettings, as_settings, check_cost
+from .mrf import check_cost
 from .objective import LossTerms, StyleObjective
 from .optimizers import OPTIONS, minimize
 from .style_terms import make_style_term
-from .settings import DEFAULT_CONTENT_LAYERS, DEFAULT_CONTENT_WEIGHT, \
-    DEFAULT_OPTIMIZER, DEFAULT_SIZE, DEFAULT_STEPS, \
-    DEFAULT_TV_WEIGHT, MAX_SIZE, MIN_SIZE, MRF_STYLE_WEIGHT, check_layers, \
-    MAX_WEIGHT, check_optimizer, check_scale, check_seed, check_sides, check_size, \
-    check_steps, check_style_loss, check_weight, default_style_layers, \
+from .settings import DEFAULT_STEPS, MAX_SIZE, MIN_SIZE, MAX_WEIGHT, \
+    MRF_STYLE_WEIGHT, StyleSettings, as_style_settings, check_seed, check_sides, \
     default_style_weight
-from .vgg import FeatureExtractor, check_precision, layer_info
+from .vgg import FeatureExtractor, layer_info, resolve_precision
 
 __all__ = ["Progress", "StyleResult", "Stylizer", "clear_cache", "get_stylizer",
            "stylize", "synthesize_texture"]
@@ -107,9 +104,11 @@ class Stylizer:
         for a texture (then ``content_layers`` must be empty and the output
         has the first style's shape at ``size``).
       style: one image, or a list of images for a blend of styles.
-      size: longest side of the output in pixels.
-      style_scale: style image size relative to ``size`` (neural-style's
-        ``-style_scale``); one value, or one per style.
+      settings: a :class:`~style_lib.settings.StyleSettings` (checked when it was
+        made); ``**changes``: its fields by name instead (or on top). A stylizer
+        uses ``size``, the layers, ``weights``, ``pooling``, ``style_scale``
+        (the style image's size relative to ``size``, neural-style's
+        ``-style_scale``), ``precision``, ``style_loss`` and ``mrf``.
       masks: spatial control (:mod:`style_lib.spatial`): one mask per style
         (``(H, W)`` in ``[0, 1]``, a file, or None = everywhere).
       style_masks: optional masks on the style images (guided targets).
@@ -117,34 +116,30 @@ class Stylizer:
         gradient of :mod:`style_lib.gradients` (same values and gradients as
         :func:`style_lib.losses.style_layer_loss`, one product cheaper). With
         ``style_loss="mrf"`` the layer loss is :func:`style_lib.mrf.mrf_layer_loss`.
-      precision: what VGG16 computes in: ``"float32"`` (exact), ``"bfloat16"``
-        (about twice as fast where the hardware has it; losses stay float32)
-        or ``"auto"`` (:func:`style_lib.vgg.fast_precision`).
-      style_loss: ``"gram"`` (Gatys et al.) or ``"mrf"`` (patches, Li & Wand;
-        :mod:`style_lib.mrf`, default layers conv3_1 and conv4_1).
-      mrf: :class:`~style_lib.mrf.MRFSettings` (or a dict of its fields) for
-        ``style_loss="mrf"``: patch size, stride, rotations, scales.
+
+    ``precision`` is what VGG16 computes in: ``"float32"`` (exact), ``"bfloat16"``
+    (about twice as fast where the hardware has it; losses stay float32) or
+    ``"auto"`` (:func:`style_lib.vgg.fast_precision`); ``style_loss`` ``"gram"``
+    (Gatys et al.) or ``"mrf"`` (patches, Li & Wand; :mod:`style_lib.mrf`).
     """
 
-    def __init__(self, content, style, *, size: int = DEFAULT_SIZE,
-                 content_layers: Sequence[str] = DEFAULT_CONTENT_LAYERS,
-                 style_layers: Sequence[str] | None = None,
-                 weights: str = "auto", pooling: str = "max",
-                 style_scale: float | Sequence[float] = 1.0,
+    def __init__(self, content, style, settings: StyleSettings | None = None, *,
                  verbose: bool = True, masks=None, style_masks=None,
-                 style_layer_loss=style_layer_loss_eq6, precision: str = "float32",
-                 style_loss: str = "gram", mrf: MRFSettings | dict | None = None):
-        self.size = check_size(size)
-        self.style_loss = check_style_loss(style_loss)
-        self.mrf = _mrf_settings(style_loss, mrf)
-        self.content_layers = check_layers(content_layers, "content_layers",
-                                           allow_empty=content is None)
-        self.style_layers = check_layers(
-            default_style_layers(style_loss) if style_layers is None
-            else style_layers, "style_layers")
+                 style_layer_loss=style_layer_loss_eq6, **changes):
+        settings = as_style_settings(settings, **changes)   # the one check
+        self.settings = settings
+        self.size, self.style_loss, self.mrf = (settings.size, settings.style_loss,
+                                                settings.mrf)
+        self.content_layers, self.style_layers = (settings.content_layers,
+                                                  settings.style_layers)
+        if content is not None and not self.content_layers:
+            raise SettingsError("content_layers must name at least one VGG16 layer.")
         if content is None and self.content_layers:
             raise SettingsError("a texture has no content: pass content_layers=() "
                                 "or give a content image.")
+        weights, pooling, precision = (settings.weights, settings.pooling,
+                                       settings.precision)
+        style_scale = settings.style_scale
         self.styles = self._load_styles(style, style_scale)
         self.content = (as_image(self.styles[0], self.size) if content is None
                         else as_image(content, self.size))
@@ -183,7 +178,7 @@ class Stylizer:
         self.content_targets = [tf.Variable(t, trainable=False) for t in
                                 self.objective.content_targets(self.content[np.newaxis])]
         self.targets_computed = 1
-        self.objective.set_weights(style_weight=self.default_style_weight())
+        self.objective.assign_weights(style_weight=self.default_style_weight())
         spec = tf.TensorSpec((1,) + self.shape, tf.float32)
         self._terms = tf.function(self._terms_py, input_signature=[spec])
         self._terms_and_grad = tf.function(self._terms_and_grad_py,
@@ -199,7 +194,6 @@ class Stylizer:
                                 f"{len(styles)} styles; give one per style.")
         out = []
         for image, scale in zip(styles, scales):
-            scale = check_scale("style_scale", scale)
             side = max(MIN_SIZE, round(self.size * scale))
             if side > MAX_SIZE:
                 raise SettingsError(
@@ -235,6 +229,21 @@ class Stylizer:
         """Change α, β, γ, ``layer_weights`` or ``blend_weights`` in place
         (no recompilation, targets kept); see :meth:`StyleObjective.set_weights`."""
         self.objective.set_weights(**weights)
+
+    def apply_settings(self, settings: StyleSettings) -> None:
+        """Set the objective's weights from checked ``settings``: None means the
+        default (β: :meth:`default_style_weight`; ``w_l`` ``1/L``; ``b_s`` equal),
+        never a cached stylizer's previous value."""
+        n = len(self.style_layers)
+        self.objective.assign_weights(
+            content_weight=settings.content_weight,
+            style_weight=(self.default_style_weight() if settings.style_weight is None
+                          else settings.style_weight),
+            tv_weight=settings.tv_weight,
+            layer_weights=([1.0 / n] * n if settings.layer_weights is None
+                           else settings.layer_weights),
+            blend_weights=([1.0] * len(self.styles) if settings.blend_weights is None
+                           else settings.blend_weights))
 
     def weights(self) -> dict[str, Any]:
         """Return the current loss weights as plain Python numbers."""
@@ -288,8 +297,10 @@ class Stylizer:
 
     def initial_image(self, init="content", seed: int = 0) -> np.ndarray:
         """Return the start image ``(H, W, 3)``: content, noise, style or array."""
+        return self._initial_image(init, check_seed(seed) if isinstance(init, str) else seed)
+
+    def _initial_image(self, init, seed: int) -> np.ndarray:
         if isinstance(init, str):
-            seed = check_seed(seed)
             if init == "content" and self.has_content:
                 return self.content.copy()
             if init == "recoloured" and self.has_content:
@@ -315,28 +326,37 @@ class Stylizer:
         return image
 
     # -- the run ---------------------------------------------------------------
-    def run(self, *, steps: int = DEFAULT_STEPS, optimizer: str = DEFAULT_OPTIMIZER,
-            init="content", seed: int = 0,
+    def run(self, settings: StyleSettings | None = None, *,
             callback: Callable[[Progress], Any] | None = None,
-            progress: bool | None = None, **optimizer_options) -> StyleResult:
+            progress: bool | None = None, **options) -> StyleResult:
         """Optimise the image and return a :class:`StyleResult`.
 
+        A run uses four settings (of a :class:`~style_lib.settings.StyleSettings`;
+        pass one, or give them by name; the defaults otherwise):
+
+        - ``steps``: evaluations of the objective (L-BFGS: function
+          evaluations); None = 150 (20 in quick mode).
+        - ``optimizer``: ``"lbfgs"``, ``"adam"`` or ``"gd"``.
+        - ``init``: ``"content"``, ``"recoloured"`` (the photo in the first
+          painting's colours), ``"noise"``, ``"style"`` or an ``(H, W, 3)`` array.
+        - ``seed``: for ``init="noise"``.
+
         Args:
-          steps: evaluations of the objective (L-BFGS: function evaluations).
-          optimizer: ``"lbfgs"``, ``"adam"`` or ``"gd"``.
-          init: ``"content"``, ``"recoloured"`` (the photo in the first
-            painting's colours), ``"noise"``, ``"style"`` or an ``(H, W, 3)`` array.
           callback: called with a :class:`Progress` after every step; return
             ``True`` to stop early (the best image so far is kept).
           progress: show a progress bar (default: when ``steps >= 20``).
-          **optimizer_options: ``step_size`` (gd), ``learning_rate`` (adam),
-            ``history_size``, ``first_step`` (lbfgs); see
-            :func:`style_lib.optimizers.minimize`.
+          **options: the settings above by name, and optimiser options:
+            ``step_size`` (gd), ``learning_rate`` (adam), ``history_size``,
+            ``first_step`` (lbfgs); see :func:`style_lib.optimizers.minimize`.
         """
-        check_optimizer(optimizer)
-        steps = check_steps(steps)
+        fields, optimizer_options = StyleSettings.split(options)
+        if settings is None or fields:          # the door: checked here, once
+            settings = as_style_settings(settings, **fields)
         _check_run(self.weights(), optimizer_options)
-        x0 = self.initial_image(init, seed)
+        steps = config.pick(full=DEFAULT_STEPS, quick=20) if settings.steps is None \
+            else settings.steps
+        optimizer, init, seed = settings.optimizer, settings.init, settings.seed
+        x0 = self._initial_image(init, seed)
         history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
         bar = progress_bar(steps, progress, desc="stylize")
         start = time.perf_counter()
@@ -383,16 +403,6 @@ class Stylizer:
                            best_loss=found.value)
 
 
-def _mrf_settings(style_loss: str, settings) -> MRFSettings | None:
-    """The checked MRF settings, or None for Gram matrices."""
-    if style_loss != "mrf":
-        if settings is not None:
-            raise SettingsError("mrf settings need style_loss='mrf'. Fix: pass "
-                                "style_loss='mrf', or leave out mrf=...")
-        return None
-    return as_settings(settings)
-
-
 def style_list(style) -> list:
     """``style`` as a list of images (one image, or a list/tuple of them)."""
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
@@ -409,7 +419,8 @@ def _check_run(weights: Mapping[str, Any], options: Mapping[str, Any]) -> None:
                             "there is nothing to optimise. Fix: give style_weight > 0.")
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
-        close = difflib.get_close_matches(unknown[0], OPTIONS, n=1)
+        close = difflib.get_close_matches(
+            unknown[0], [*OPTIONS, *(f.name for f in dataclasses.fields(StyleSettings))], n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise SettingsError(f"unknown optimizer option {unknown[0]!r}.{hint} Options: "
                             f"{', '.join(OPTIONS)} (see style_lib.optimizers.minimize).")
@@ -451,29 +462,20 @@ def _at_least_min_side(image: np.ndarray, what: str) -> np.ndarray:
     return image
 
 
-def get_stylizer(content, style, *, size: int = DEFAULT_SIZE,
-                 content_layers: Sequence[str] = DEFAULT_CONTENT_LAYERS,
-                 style_layers: Sequence[str] | None = None,
-                 weights: str = "auto", pooling: str = "max",
-                 style_scale: float | Sequence[float] = 1.0,
+def get_stylizer(content, style, settings: StyleSettings | None = None, *,
                  verbose: bool = True, masks=None, style_masks=None,
-                 precision: str = "float32", style_loss: str = "gram",
-                 mrf: MRFSettings | dict | None = None) -> Stylizer:
-    """Return a cached :class:`Stylizer` for these images and layers.
+                 **changes) -> Stylizer:
+    """Return a cached :class:`Stylizer` for these images and settings.
 
-    Arguments as for :class:`Stylizer` (which checks them).
+    Arguments as for :class:`Stylizer`; the cache key is the images' digests
+    and :meth:`StyleSettings.stylizer_key <style_lib.settings.StyleSettings.stylizer_key>`.
     """
-    check_size(size)
-    mrf_settings = _mrf_settings(check_style_loss(style_loss), mrf)
-    if style_layers is None:
-        style_layers = default_style_layers(style_loss)
+    settings = as_style_settings(settings, **changes)
     content = None if content is None else _at_least_min_side(as_image(content), "content")
     styles = [_at_least_min_side(as_image(s), "style") for s in style_list(style)]
     key = (None if content is None else _digest(content),
-           tuple(_digest(s) for s in styles), size,
-           tuple(content_layers), tuple(style_layers), str(weights), pooling,
-           tuple(style_scale) if isinstance(style_scale, (list, tuple))
-           else style_scale, check_precision(precision), style_loss, mrf_settings)
+           tuple(_digest(s) for s in styles), resolve_precision(settings.precision),
+           settings.stylizer_key())
     if masks is not None or style_masks is not None:
         key += (spatial.masks_key(masks), spatial.masks_key(style_masks))
     if key in _CACHE:
@@ -481,13 +483,8 @@ def get_stylizer(content, style, *, size: int = DEFAULT_SIZE,
         _CACHE.move_to_end(key)
         return _CACHE[key]
     cache_stats["misses"] += 1
-    stylizer = Stylizer(content, styles if len(styles) > 1 else styles[0],
-                        size=size, content_layers=content_layers,
-                        style_layers=style_layers, weights=weights,
-                        pooling=pooling, style_scale=style_scale,
-                        verbose=verbose, masks=masks, style_masks=style_masks,
-                        precision=precision, style_loss=style_loss,
-                        mrf=mrf_settings)
+    stylizer = Stylizer(content, styles if len(styles) > 1 else styles[0], settings,
+                        verbose=verbose, masks=masks, style_masks=style_masks)
     _CACHE[key] = stylizer
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
@@ -500,25 +497,17 @@ def clear_cache() -> None:
     cache_stats.update(hits=0, misses=0)
 
 
-def stylize(content, style, *, size: int = DEFAULT_SIZE,
-            steps: int | None = None, optimizer: str = DEFAULT_OPTIMIZER,
-            content_weight: float = DEFAULT_CONTENT_WEIGHT,
-            style_weight: float | None = None,
-            tv_weight: float = DEFAULT_TV_WEIGHT,
-            content_layers: Sequence[str] = DEFAULT_CONTENT_LAYERS,
-            style_layers: Sequence[str] | None = None,
-            layer_weights: Mapping[str, float] | Sequence[float] | None = None,
-            blend_weights: Sequence[float] | None = None,
-            style_scale: float | Sequence[float] = 1.0,
-            init="content", seed: int = 0,
+def stylize(content, style, settings: StyleSettings | None = None, *,
             callback: Callable[[Progress], Any] | None = None,
-            progress: bool | None = None, weights: str = "auto",
-            pooling: str = "max", preserve_color: str | None = None,
-            masks=None, style_masks=None, precision: str = "float32",
-            style_loss: str = "gram", mrf: MRFSettings | dict | None = None,
-            **optimizer_options) -> StyleResult:
+            progress: bool | None = None, masks=None, style_masks=None,
+            **options) -> StyleResult:
     """Return a :class:`StyleResult` whose ``.image`` has the content of
     ``content`` painted in the style of ``style``.
+
+    The settings are a :class:`~style_lib.settings.StyleSettings`, checked once
+    here: pass one as ``settings``, or its fields by name (on top of it), e.g.
+    ``stylize("tubingen", "starry_night", size=512, style_weight=1e4)``.
+    Keywords that are not settings are optimiser options.
 
     Args:
       content: ``(H, W, 3)`` RGB in ``[0, 255]``, a path, or a demo name.
@@ -552,87 +541,58 @@ def stylize(content, style, *, size: int = DEFAULT_SIZE,
         ``stride``, ``rotations``, ``scales``).
       **optimizer_options: see :func:`style_lib.optimizers.minimize`.
     """
-    for name, value in (("content_weight", content_weight),
-                        ("style_weight", style_weight), ("tv_weight", tv_weight)):
-        if value is not None:
-            check_weight(name, value)
-    check_optimizer(optimizer)
-    steps = check_steps(config.pick(full=DEFAULT_STEPS, quick=20)
-                        if steps is None else steps)
-    if color.check_preserve_color(preserve_color) is not None:
-        return _stylize_preserving_color(
-            content, style, preserve_color, size=size, steps=steps,
-            optimizer=optimizer, content_weight=content_weight,
-            style_weight=style_weight, tv_weight=tv_weight,
-            content_layers=content_layers, style_layers=style_layers,
-            layer_weights=layer_weights, blend_weights=blend_weights,
-            style_scale=style_scale, init=init, seed=seed, callback=callback,
-            progress=progress, weights=weights, pooling=pooling, masks=masks,
-            style_masks=style_masks, precision=precision, style_loss=style_loss,
-            mrf=mrf, **optimizer_options)
-    stylizer = get_stylizer(content, style, size=size,
-                            content_layers=content_layers,
-                            style_layers=style_layers, weights=weights,
-                            pooling=pooling, style_scale=style_scale,
-                            masks=masks, style_masks=style_masks,
-                            precision=precision, style_loss=style_loss, mrf=mrf)
-    n = len(stylizer.style_layers)
-    stylizer.set_weights(               # None: the default, never a cached run's value
-        content_weight=DEFAULT_CONTENT_WEIGHT if content_weight is None else content_weight,
-        style_weight=(stylizer.default_style_weight()
-                      if style_weight is None else style_weight),
-        tv_weight=DEFAULT_TV_WEIGHT if tv_weight is None else tv_weight,
-        layer_weights=[1.0 / n] * n if layer_weights is None else layer_weights,
-        blend_weights=([1.0] * len(stylizer.styles) if blend_weights is None
-                       else blend_weights))
-    return stylizer.run(steps=steps, optimizer=optimizer, init=init, seed=seed,
-                        callback=callback, progress=progress, **optimizer_options)
+    fields, optimizer_options = StyleSettings.split(options)
+    settings = as_style_settings(settings, **fields)        # the one check
+    if settings.preserve_color is not None:
+        return _stylize_preserving_color(content, style, settings, callback, progress,
+                                         masks, style_masks, optimizer_options)
+    return _stylize_checked(content, style, settings, callback, progress, masks,
+                            style_masks, optimizer_options)
 
 
-def synthesize_texture(style, *, size: int = DEFAULT_SIZE, steps: int | None = None,
-                       style_layers: Sequence[str] | None = None,
-                       layer_weights: Mapping[str, float] | Sequence[float] | None = None,
-                       style_weight: float = 1.0, tv_weight: float = 0.0,
-                       optimizer: str = DEFAULT_OPTIMIZER, init="noise",
-                       seed: int = 0, callback: Callable[[Progress], Any] | None = None,
-                       progress: bool | None = None, weights: str = "auto",
-                       style_loss: str = "gram",
-                       mrf: MRFSettings | dict | None = None,
-                       **optimizer_options) -> StyleResult:
+def _stylize_checked(content, style, settings: StyleSettings, callback, progress,
+                     masks, style_masks, optimizer_options) -> StyleResult:
+    """:func:`stylize` with checked settings (colours already handled)."""
+    stylizer = get_stylizer(content, style, settings, masks=masks,
+                            style_masks=style_masks)
+    stylizer.apply_settings(settings)
+    return stylizer.run(settings, callback=callback, progress=progress,
+                        **optimizer_options)
+
+
+def synthesize_texture(style, settings: StyleSettings | None = None, *,
+                       callback: Callable[[Progress], Any] | None = None,
+                       progress: bool | None = None, **options) -> StyleResult:
     """Return a texture: an image whose Gram matrices (or, with
     ``style_loss="mrf"``, whose patches) match the painting's.
 
     The style loss alone (``J = β L_style + γ L_TV``, no content image, no
-    content layer), from noise by default. The output has the painting's
-    shape with longest side ``size``. Arguments as for :func:`stylize`.
+    content layer), from noise by default: ``style_weight`` 1, ``tv_weight`` 0
+    and ``init="noise"`` unless given. The output has the painting's shape
+    with longest side ``size``. Arguments as for :func:`stylize`.
     """
-    check_weight("style_weight", style_weight)
-    check_weight("tv_weight", tv_weight)
-    check_optimizer(optimizer)
-    steps = check_steps(config.pick(full=DEFAULT_STEPS, quick=20)
-                        if steps is None else steps)
-    stylizer = get_stylizer(None, style, size=size, content_layers=(),
-                            style_layers=style_layers, weights=weights,
-                            style_loss=style_loss, mrf=mrf)
-    n = len(stylizer.style_layers)
-    stylizer.set_weights(content_weight=0.0, style_weight=style_weight,
-                         tv_weight=tv_weight,
-                         layer_weights=[1.0 / n] * n if layer_weights is None
-                         else layer_weights)
-    return stylizer.run(steps=steps, optimizer=optimizer, init=init, seed=seed,
-                        callback=callback, progress=progress, **optimizer_options)
+    fields, optimizer_options = StyleSettings.split(options)
+    fields = {"style_weight": 1.0, "tv_weight": 0.0, "init": "noise", **fields,
+              "content_layers": (), "content_weight": 0.0}
+    settings = as_style_settings(settings, **fields)
+    return _stylize_checked(None, style, settings, callback, progress, None, None,
+                            optimizer_options)
 
 
-def _stylize_preserving_color(content, style, mode: str, *, size: int,
-                              init="content", **kwargs) -> StyleResult:
+def _stylize_preserving_color(content, style, settings: StyleSettings, callback,
+                              progress, masks, style_masks,
+                              optimizer_options) -> StyleResult:
     """``stylize`` with ``preserve_color``: pre- and post-processing only."""
-    content_image = as_image(content, check_size(size))
+    mode = settings.preserve_color
+    content_image = as_image(content, settings.size)
     styles = [as_image(s) for s in style_list(style)]
     content_in, styles_in = color.preserve_inputs(content_image, styles, mode)
+    init = settings.init
     if mode == "luminance" and not isinstance(init, str):
         init = color.gray3(color.luminance(as_image(init)))
-    result = stylize(content_in, styles_in if len(styles_in) > 1 else
-                     styles_in[0], size=size, init=init, **kwargs)
+    result = _stylize_checked(content_in, styles_in if len(styles_in) > 1 else
+                              styles_in[0], settings.replace(init=init), callback,
+                              progress, masks, style_masks, optimizer_options)
     if mode == "luminance":
         result.image = color.combine_luminance(result.image, content_image)
     result.settings["preserve_color"] = mode

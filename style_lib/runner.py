@@ -34,9 +34,9 @@ from .data import as_image
 from .errors import SettingsError, StyleLibError
 from .optimize import HISTORY_KEYS, Progress, StyleResult, Stylizer, get_stylizer
 from .settings import (DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_LAYERS,
-                       DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, check_optimizer,
-                       check_size, check_steps, check_weight)
-from .vgg import check_precision
+                       DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, StyleSettings,
+                       check_weight)
+from .vgg import resolve_precision
 
 __all__ = ["StyleRunner", "ConvergenceCheck", "Source", "make_source",
            "one_line", "slug", "CONVERGED_TOL", "CONVERGED_WINDOW",
@@ -148,10 +148,13 @@ class StyleRunner:
                  on_progress: Callable[[int, int], None] | None = None,
                  on_history: Callable[[dict, dict], None] | None = None,
                  on_finish: Callable[[str], None] | None = None) -> None:
-        self.vgg_weights = weights
-        self.precision = check_precision(precision)
-        self.optimizer = check_optimizer(optimizer)
-        self.style_layers = tuple(style_layers)
+        #: Every setting of a run, checked once here (the app's door) and on
+        #: :meth:`update`; passed down whole to :func:`get_stylizer` and the run.
+        self.style_settings = StyleSettings(
+            size=size if size is not None else pick(full=192, quick=64),
+            steps=steps if steps is not None else pick(full=100, quick=10),
+            optimizer=optimizer, weights=weights, style_layers=tuple(style_layers),
+            precision=precision, style_weight=DEFAULT_STYLE_WEIGHT)
         self.debounce, self.preview_interval, self.plot_interval = (
             float(debounce), float(preview_interval), float(plot_interval))
         ConvergenceCheck(tol, window)            # checks both
@@ -170,11 +173,6 @@ class StyleRunner:
         self._stop_requested: set[int] = set()
         self._sources = {"content": make_source(content, "content"),
                          "style": make_source(style, "style")}
-        #: Longest side of the result (px) and step budget of one run.
-        self.size = check_size(size if size is not None
-                               else pick(full=192, quick=64))
-        self.steps = check_steps(steps if steps is not None
-                                 else pick(full=100, quick=10))
         self._weights = self.default_weights()
         self._content_image = as_image(self._sources["content"].image, self.size)
         self._current_image: np.ndarray | None = None
@@ -192,6 +190,34 @@ class StyleRunner:
         self.last_reason, self.last_steps = "", 0
 
     # ------------------------------------------------------------ state --
+    @property
+    def size(self) -> int:
+        """Longest side of the result (px)."""
+        return self.style_settings.size
+
+    @property
+    def steps(self) -> int:
+        """The step budget of one run."""
+        return self.style_settings.steps
+
+    @property
+    def optimizer(self) -> str:
+        return self.style_settings.optimizer
+
+    @property
+    def style_layers(self) -> tuple[str, ...]:
+        return self.style_settings.style_layers
+
+    @property
+    def vgg_weights(self) -> str:
+        """VGG16's weights (``"auto"``, ``"imagenet"``, ``"hed"`` or a file)."""
+        return self.style_settings.weights
+
+    @property
+    def precision(self) -> str:
+        """What VGG16 computes in (``"auto"`` resolved)."""
+        return resolve_precision(self.style_settings.precision)
+
     def default_weights(self) -> dict[str, Any]:
         """α, β, γ and equal layer weights: what :meth:`reset` restores."""
         n = len(self.style_layers)
@@ -289,9 +315,13 @@ class StyleRunner:
             self._sources.update({k: new.pop(k) for k in ("content", "style")
                                   if k in new})
             photo = new.pop("photo", None)
-            self.size, self.steps = (new.pop("size", self.size),
-                                     new.pop("steps", self.steps))
-            self._weights.update(new)
+            if "settings" in new:
+                self.style_settings = new.pop("settings")
+                self._weights.update({k: getattr(self.style_settings, k)
+                                      for k in (*WEIGHT_KEYS, "layer_weights")
+                                      if k in changes})
+                if "layer_weights" in changes:
+                    self._weights["layer_weights"] = list(self._weights["layer_weights"])
             if "content" in changes:             # a new photo: start from it
                 self._epoch += 1
                 self._current_image = self._image_weights = None
@@ -307,20 +337,11 @@ class StyleRunner:
         return True
 
     def _checked(self, changes: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {k: check_weight(k, changes[k])
-                               for k in WEIGHT_KEYS if k in changes}
-        if "layer_weights" in changes:
-            layer = [check_weight("a layer weight", v)
-                     for v in changes["layer_weights"]]
-            if len(layer) != len(self.style_layers):
-                raise SettingsError(f"layer_weights needs one weight per style "
-                                    f"layer ({len(self.style_layers)}), got "
-                                    f"{len(layer)}.")
-            out["layer_weights"] = layer
-        if "steps" in changes:
-            out["steps"] = check_steps(changes["steps"])
-        if "size" in changes:
-            out["size"] = check_size(changes["size"])
+        fields = {k: changes[k] for k in (*WEIGHT_KEYS, "layer_weights", "size", "steps")
+                  if k in changes}
+        out: dict[str, Any] = {}
+        if fields:                               # the door: checked once
+            out["settings"] = self.style_settings.replace(**fields)
         for which in ("content", "style"):
             if which in changes:
                 out[which] = make_source(changes[which], which)
@@ -328,7 +349,7 @@ class StyleRunner:
             as_image(out["style"].image)         # fails now, not in the run
         if {"content", "size"} & set(out):
             out["photo"] = as_image(out.get("content", self._sources["content"])
-                                    .image, out.get("size", self.size))
+                                    .image, out.get("settings", self.style_settings).size)
         return out
 
     # ------------------------------------------------------- scheduling --
@@ -374,7 +395,8 @@ class StyleRunner:
             if old_cancel is not None:
                 old_cancel.set()
             cancel = threading.Event()
-            cfg = {**self.settings(), "sources": dict(self._sources)}
+            cfg = {**self.settings(), "sources": dict(self._sources),
+                   "settings": self.style_settings}
             job = (self._generation, self._epoch, cancel, old_thread, cfg)
             thread = threading.Thread(target=self._work, args=job, daemon=True,
                                       name=f"style-run-{self._generation}")
@@ -417,6 +439,7 @@ class StyleRunner:
         with self._lock:
             self._epoch += 1
             self._weights = self.default_weights()
+            self.style_settings = self.style_settings.replace(**self._weights)
             self._current_image = self._image_weights = None
             weights = dict(self._weights)
         with self._history_lock:
@@ -429,17 +452,15 @@ class StyleRunner:
     # ----------------------------------------------------------- worker --
     def _ensure_stylizer(self, cfg: dict) -> Stylizer:
         content, style = cfg["sources"]["content"], cfg["sources"]["style"]
-        key = (content, style, cfg["size"], self.vgg_weights, self.style_layers,
-               self.precision)
+        settings: StyleSettings = cfg["settings"]
+        key = (content, style, settings.stylizer_key())
         if self.stylizer is None or self._stylizer_key != key:
             self.set_status(f"Computing the targets for {content.label} × "
                             f"{style.label} at {cfg['size']} px (once per pair "
                             f"and size)…")
             started = time.perf_counter()
-            self.stylizer = get_stylizer(
-                content.image, style.image, size=cfg["size"],
-                style_layers=self.style_layers, weights=self.vgg_weights,
-                precision=self.precision, verbose=False)
+            self.stylizer = get_stylizer(content.image, style.image, settings,
+                                         verbose=False)
             self._stylizer_key = key
             self.stylizers_built += 1
             self.targets_seconds = time.perf_counter() - started
@@ -511,9 +532,8 @@ class StyleRunner:
             return converged(p) or cancel.is_set()
 
         started = time.perf_counter()
-        result = stylizer.run(steps=steps, init="content" if start is None
-                              else start, callback=callback,
-                              optimizer=self.optimizer, progress=False)
+        result = stylizer.run(cfg["settings"], init="content" if start is None
+                              else start, callback=callback, progress=False)
         seconds = time.perf_counter() - started
         done = len(result.history["step"])
         self.last_result, self.last_steps = result, done

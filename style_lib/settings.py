@@ -9,8 +9,12 @@ total-variation term); ``content_weight``, ``style_weight`` and
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +45,10 @@ MRF_STYLE_LAYERS: tuple[str, ...] = ("conv3_1", "conv4_1")
 #: like the content loss, so one β fits every picture size.
 MRF_STYLE_WEIGHT = 0.03
 OPTIMIZERS = ("lbfgs", "adam", "gd")
+#: What VGG16 computes in (``"auto"``: :func:`style_lib.vgg.fast_precision`).
+PRECISIONS = ("float32", "bfloat16", "auto")
+#: Values of ``stylize(..., preserve_color=...)`` (:mod:`style_lib.color`).
+PRESERVE_COLOR = (None, "luminance", "histogram")
 DEFAULT_OPTIMIZER = "lbfgs"
 MIN_SIZE = 16
 MAX_SIZE = 4096
@@ -111,6 +119,25 @@ def check_optimizer(name: str) -> str:
     return name
 
 
+def check_precision_name(precision: str) -> str:
+    """Return ``precision`` if it is one of :data:`PRECISIONS` (``"auto"`` kept;
+    :func:`style_lib.vgg.check_precision` resolves it), else raise."""
+    if precision not in PRECISIONS:
+        raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, "
+                            f"not {precision!r}. Fix: precision='float32' (exact) "
+                            "or 'auto' (bfloat16 where the hardware is fast at it).")
+    return precision
+
+
+def check_preserve_color(value) -> str | None:
+    """Return ``value`` if it is a valid ``preserve_color`` setting, else raise."""
+    if value not in PRESERVE_COLOR:
+        raise SettingsError(f"preserve_color must be None, 'luminance' or "
+                            f"'histogram', not {value!r}. Fix: use "
+                            f"preserve_color='luminance' to keep the photo's colours.")
+    return value
+
+
 def check_size(size: int) -> int:
     """Return ``size`` (longest side in pixels) after a sanity check."""
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) \
@@ -136,6 +163,24 @@ def check_seed(seed: int) -> int:
         raise SettingsError(f"seed must be a whole number >= 0, got {seed!r}. "
                             "Fix: any of 0, 1, 2, ... (0 is the default).")
     return int(seed)
+
+
+def check_vector(values: Mapping[str, float] | Sequence[float], names: Sequence[str],
+                 what: str) -> np.ndarray:
+    """Return ``values`` (a list, or a dict by name; missing names are 0) as a
+    float32 vector of one weight >= 0 per name, or raise."""
+    if isinstance(values, Mapping):
+        unknown = [k for k in values if k not in names]
+        if unknown:
+            raise SettingsError(f"{what} names {unknown}, which are not "
+                                f"among {list(names)}. Fix: use those names.")
+        values = [values.get(n, 0.0) for n in names]
+    values = [check_weight(what, v) for v in values]
+    if len(values) != len(names):
+        raise SettingsError(f"{what} has {len(values)} values for "
+                            f"{len(names)} entries ({list(names)}). Fix: give one "
+                            f"value per entry.")
+    return np.asarray(values, np.float32)
 
 
 def check_sides(shape: tuple[int, ...], layers: Sequence[str], what: str,
@@ -172,7 +217,251 @@ def check_layers(layers: Sequence[str] | str, what: str, *,
     return layers
 
 
-__all__ = ["DEFAULT_CONTENT_LAYERS", "DEFAULT_CONTENT_WEIGHT", "DEFAULT_OPTIMIZER",
+# ------------------------------------------------- the MRF loss's patches ---
+
+@dataclass(frozen=True)
+class MRFSettings:
+    """How the painting's patches are cut (the reference code's defaults).
+
+    Attributes:
+      patch_size: ``k``, the side of a patch in feature-map cells (3).
+      stride: step between the painting's patches (2: a quarter of them,
+        the reference's ``target_sample_stride``).
+      rotations: ``R``: also use the painting turned by ``±r * rotation_step``
+        for ``r = 1..R`` (the paper's pose variation; 0 = off).
+      scales: ``S``: also use the painting scaled by ``scale_step ** ±s``.
+      rotation_step: radians between rotated copies (π/24, 7.5°).
+      scale_step: factor between scaled copies (1.05).
+    """
+
+    patch_size: int = 3
+    stride: int = 2
+    rotations: int = 0
+    scales: int = 0
+    rotation_step: float = math.pi / 24
+    scale_step: float = 1.05
+
+    def __post_init__(self):
+        for name in ("patch_size", "stride"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or value < 1:
+                raise SettingsError(f"MRF {name} must be a whole number >= 1, not "
+                                    f"{value!r}. Fix: e.g. {name}=3.")
+        for name in ("rotations", "scales"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+                    or not 0 <= value <= 4:
+                raise SettingsError(f"MRF {name} must be a whole number from 0 to 4, "
+                                    f"not {value!r}. Fix: 0 (off) or 1.")
+        if not 0 < self.rotation_step < math.pi / 2:
+            raise SettingsError("rotation_step must be between 0 and π/2 radians.")
+        if not 1 < self.scale_step <= 2:
+            raise SettingsError("scale_step must be above 1 and at most 2, e.g. 1.05.")
+
+    @property
+    def copies(self) -> int:
+        """How many versions of the painting give patches: ``(2R+1)(2S+1)``."""
+        return (2 * self.rotations + 1) * (2 * self.scales + 1)
+
+
+def as_settings(mrf: MRFSettings | dict | None) -> MRFSettings:
+    """Return ``mrf`` as :class:`MRFSettings` (None = defaults, or a dict of fields)."""
+    if mrf is None:
+        return MRFSettings()
+    if isinstance(mrf, MRFSettings):
+        return mrf
+    if isinstance(mrf, dict):
+        fields = set(MRFSettings.__dataclass_fields__)
+        unknown = sorted(set(mrf) - fields)
+        if unknown:
+            raise SettingsError(f"mrf has unknown setting {unknown[0]!r}; the settings "
+                                f"are {', '.join(sorted(fields))}.")
+        return MRFSettings(**mrf)
+    raise SettingsError(f"mrf must be MRFSettings(...) or a dict, not "
+                        f"{type(mrf).__name__}.")
+
+
+# ------------------------------------------------------ one run's settings ---
+
+@dataclass(frozen=True)
+class StyleSettings:
+    """Every setting of a pixel-optimisation run, checked **once**, when the
+    object is made; :func:`~style_lib.optimize.stylize`, the CLI and the slider
+    app make one at their door and pass it down whole (nothing below checks a
+    value again). Change one with :meth:`replace` (a new, checked object).
+
+    Attributes (the notation ``J = α L_content + β L_style + γ L_tv``):
+      size: longest side of the output in pixels.
+      steps: optimiser steps; None = 150 (20 in quick mode, :mod:`style_lib.config`).
+      optimizer: one of :data:`OPTIMIZERS`.
+      content_weight, style_weight, tv_weight: α, β, γ; None is the default
+        (``style_weight=None``: :func:`default_style_weight` for the output's
+        size, or the MRF loss's β, decided when the picture's size is known).
+      content_layers, style_layers: VGG16 layer names (``style_layers=None``:
+        the style loss's defaults, :func:`default_style_layers`).
+      layer_weights: ``w_l`` per style layer (None: ``1/L`` each).
+      blend_weights: one weight per style (None: equal).
+      style_scale: size of each style image relative to ``size`` (one, or one per style).
+      init: ``"content"``, ``"recoloured"``, ``"noise"``, ``"style"`` or an array.
+      seed: seeds the noise start.
+      weights: VGG16 weights (``"auto"``, ``"imagenet"``, ``"hed"`` or an .h5 file).
+      pooling: ``"max"`` or ``"avg"``.
+      preserve_color: None, ``"luminance"`` or ``"histogram"``.
+      precision: one of :data:`PRECISIONS`.
+      style_loss: ``"gram"`` or ``"mrf"``.
+      mrf: :class:`style_lib.mrf.MRFSettings` (or a dict of its fields) for
+        ``style_loss="mrf"``; None otherwise.
+    """
+
+    size: int = DEFAULT_SIZE
+    steps: int | None = None
+    optimizer: str = DEFAULT_OPTIMIZER
+    content_weight: float = DEFAULT_CONTENT_WEIGHT
+    style_weight: float | None = None
+    tv_weight: float = DEFAULT_TV_WEIGHT
+    content_layers: Sequence[str] = DEFAULT_CONTENT_LAYERS
+    style_layers: Sequence[str] | None = None
+    layer_weights: Mapping[str, float] | Sequence[float] | None = None
+    blend_weights: Sequence[float] | None = None
+    style_scale: float | Sequence[float] = 1.0
+    init: Any = "content"
+    seed: int = 0
+    weights: str = "auto"
+    pooling: str = "max"
+    preserve_color: str | None = None
+    precision: str = "float32"
+    style_loss: str = "gram"
+    mrf: Any = None
+
+    def __post_init__(self):
+        self._check({f.name for f in dataclasses.fields(self)})
+
+    def _check(self, names: set[str]) -> None:
+        """Check (and normalise) the fields ``names``, in dependency order."""
+        name = ""
+
+        def put(field: str, value) -> None:
+            object.__setattr__(self, field, value)
+
+        try:
+            for name in ("size", "steps", "optimizer", "content_weight", "style_weight",
+                         "tv_weight", "style_loss", "content_layers", "style_layers",
+                         "layer_weights", "blend_weights", "style_scale", "seed",
+                         "precision", "preserve_color", "mrf"):
+                if name in names:
+                    value = getattr(self, name)
+                    put(name, value if value is None and name in _OPTIONAL
+                        else _CHECKS[name](self, value))
+        except SettingsError as err:
+            err.setting = name          # which field: a command line names its option
+            raise
+
+    @classmethod
+    def split(cls, options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``options`` split into (fields of this class, the rest: optimiser options)."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        return ({k: v for k, v in options.items() if k in fields},
+                {k: v for k, v in options.items() if k not in fields})
+
+    def replace(self, **changes) -> "StyleSettings":
+        """A copy with ``changes``; only the changed fields (and those that depend
+        on them) are checked. Changing ``style_loss`` also changes default
+        ``style_layers`` to the new loss's defaults."""
+        if not changes:
+            return self
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise SettingsError(f"StyleSettings has no setting {unknown[0]!r}.")
+        new = copy.copy(self)
+        if "style_loss" in changes and "style_layers" not in changes \
+                and self.style_layers == default_style_layers(self.style_loss):
+            changes["style_layers"] = None
+        if changes.get("style_loss", "mrf") != "mrf" and "mrf" not in changes:
+            changes["mrf"] = None
+        for name, value in changes.items():
+            object.__setattr__(new, name, value)
+        names = set(changes)
+        for name, dependants in _DEPENDANTS.items():
+            if name in names:
+                names |= dependants
+        new._check(names)
+        return new
+
+    def stylizer_key(self) -> tuple:
+        """What a :class:`~style_lib.optimize.Stylizer` depends on (its cache key)."""
+        return (self.size, self.content_layers, self.style_layers, str(self.weights),
+                self.pooling, self.style_scale, self.precision, self.style_loss, self.mrf)
+
+
+def _check_layer_weights(settings: StyleSettings, value) -> tuple[float, ...]:
+    return tuple(check_vector(value, settings.style_layers, "layer_weights").tolist())
+
+
+def _check_blend_weights(settings: StyleSettings, value) -> tuple[float, ...]:
+    return tuple(check_vector(value, range(len(value)), "blend_weights").tolist())
+
+
+def _check_style_scale(settings: StyleSettings, value):
+    if isinstance(value, (list, tuple)):
+        return tuple(check_scale("style_scale", v) for v in value)
+    return check_scale("style_scale", value)
+
+
+def _check_mrf(settings: StyleSettings, value):
+    if settings.style_loss != "mrf":
+        if value is not None:
+            raise SettingsError("mrf settings need style_loss='mrf'. Fix: pass "
+                                "style_loss='mrf', or leave out mrf=...")
+        return None
+    return as_settings(value)
+
+
+#: One check per field of :class:`StyleSettings` (``(settings, value) -> value``).
+_CHECKS = {
+    "size": lambda s, v: check_size(v),
+    "steps": lambda s, v: check_steps(v),
+    "optimizer": lambda s, v: check_optimizer(v),
+    "content_weight": lambda s, v: DEFAULT_CONTENT_WEIGHT if v is None
+    else check_weight("content_weight", v),
+    "style_weight": lambda s, v: check_weight("style_weight", v),
+    "tv_weight": lambda s, v: DEFAULT_TV_WEIGHT if v is None
+    else check_weight("tv_weight", v),
+    "style_loss": lambda s, v: check_style_loss(v),
+    "content_layers": lambda s, v: check_layers(v, "content_layers", allow_empty=True),
+    "style_layers": lambda s, v: check_layers(
+        default_style_layers(s.style_loss) if v is None else v, "style_layers"),
+    "layer_weights": _check_layer_weights,
+    "blend_weights": _check_blend_weights,
+    "style_scale": _check_style_scale,
+    "seed": lambda s, v: check_seed(v) if isinstance(s.init, str) else v,
+    "precision": lambda s, v: check_precision_name(v),
+    "preserve_color": lambda s, v: check_preserve_color(v),
+    "mrf": _check_mrf,
+}
+#: Fields whose None means "the default" (not checked).
+_OPTIONAL = {"steps", "style_weight", "layer_weights", "blend_weights"}
+#: A change of the key also checks these again.
+_DEPENDANTS = {"style_loss": {"style_layers", "mrf"}, "style_layers": {"layer_weights"},
+               "init": {"seed"}}
+
+
+def as_style_settings(settings: StyleSettings | None = None, **changes) -> StyleSettings:
+    """``settings`` (default: the defaults) with ``changes``: the one door where
+    a run's settings are checked."""
+    if settings is None:
+        return StyleSettings(**changes)
+    if not isinstance(settings, StyleSettings):
+        raise SettingsError(f"settings must be a StyleSettings, not "
+                            f"{type(settings).__name__}. Fix: StyleSettings(size=..., ...) "
+                            "or leave it out and pass the settings by name.")
+    return settings.replace(**changes)
+
+
+__all__ = ["StyleSettings", "as_style_settings", "PRECISIONS", "PRESERVE_COLOR",
+           "check_precision_name", "check_preserve_color", "check_vector", "MRFSettings",
+           "as_settings",
+           "DEFAULT_CONTENT_LAYERS", "DEFAULT_CONTENT_WEIGHT", "DEFAULT_OPTIMIZER",
            "DEFAULT_SIZE", "DEFAULT_STEPS", "DEFAULT_STYLE_LAYERS",
            "DEFAULT_STYLE_WEIGHT", "DEFAULT_TV_WEIGHT", "MAX_SIZE", "MIN_SIZE",
            "OPTIMIZERS", "REFERENCE_PIXELS", "check_layers", "check_scale",

@@ -35,6 +35,7 @@ import h5py
 import numpy as np
 
 from .errors import SettingsError, WeightsError
+from .settings import PRECISIONS, check_precision_name  # noqa: F401 (PRECISIONS re-exported)
 from .vgg_layers import BLOCKS, CONV_LAYERS, LAYERS, VGGLayer, layer_info  # noqa: F401 (re-exported)
 
 # Caffe-style VGG preprocessing, as keras.applications.vgg16.preprocess_input.
@@ -42,7 +43,6 @@ BGR_MEAN = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 
 IMAGENET_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
 WEIGHT_CHOICES = ("auto", "imagenet", "hed")
-PRECISIONS = ("float32", "bfloat16", "auto")
 
 
 def preprocess(images):
@@ -217,10 +217,11 @@ def fast_precision() -> str:
 
 def check_precision(precision: str) -> str:
     """Return the concrete precision (``"auto"`` resolved) or raise SettingsError."""
-    if precision not in PRECISIONS:
-        raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, "
-                            f"not {precision!r}. Fix: precision='float32' (exact) "
-                            "or 'auto' (bfloat16 where the hardware is fast at it).")
+    return resolve_precision(check_precision_name(precision))
+
+
+def resolve_precision(precision: str) -> str:
+    """A checked precision name with ``"auto"`` resolved (:func:`fast_precision`)."""
     return fast_precision() if precision == "auto" else precision
 
 

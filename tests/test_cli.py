@@ -42,14 +42,14 @@ def test_precision_reaches_the_optimiser(given, expected, demo_images, tmp_path,
     seen = {}
     real = optimize.stylize
 
-    def spy(*args, **kwargs):
-        seen.update(kwargs)
-        return real(*args, **kwargs)
+    def spy(content, style, settings, **kwargs):
+        seen["settings"] = settings
+        return real(content, style, settings, **kwargs)
     monkeypatch.setattr(optimize, "stylize", spy)
     code = cli.main(["tubingen", "starry_night", "-o", str(tmp_path / "r.png"),
                      "--size", "48", "--steps", "2", "--weights", "imagenet", "-q",
                      *given])
-    assert code == 0 and seen["precision"] == expected
+    assert code == 0 and seen["settings"].precision == expected
 
 
 def test_end_to_end_in_a_subprocess_with_files(demo_images, tmp_path):

@@ -128,7 +128,7 @@ def test_mrf_coarse_to_fine_uses_the_papers_ladder(files, tmp_path, capsys,
     seen = {}
 
     def fake(content, style, *, sizes, steps, **kwargs):
-        seen.update(sizes=sizes, style_loss=kwargs["style_loss"])
+        seen.update(sizes=sizes, style_loss=kwargs["settings"].style_loss)
         raise SystemExit(0)
 
     monkeypatch.setattr(large, "coarse_to_fine", fake)
@@ -149,7 +149,7 @@ def run_bad(args, capsys):
     (["--style-blend-weights", "0", "0"], "must not all be 0"),
     (["--style-blend-weights", "1", "-1"], "must be a finite number >= 0"),
     (["--style-scale", "1", "1", "1"], "one value or one per style: got 3"),
-    (["--style-scale", "0"], "the scale must be a number > 0"),
+    (["--style-scale", "0"], "style_scale must be a number > 0"),
     (["--mask", "none"], "one mask per style"),
     (["--mask", "missing_mask.png", "none"], "not found"),
     (["--sizes", "512", "256"], "--sizes must increase"),

@@ -217,7 +217,7 @@ def test_bad_settings_change_nothing_and_explain(make_runner) -> None:
     assert not runner.update(content="tubingn")         # a typo
     assert "Did you mean 'tubingen'" in runner.status_text
     assert not runner.update(layer_weights=[1.0, 2.0])
-    assert "one weight per style layer" in runner.status_text
+    assert "layer_weights has 2 values for 5" in runner.status_text
     assert runner.settings() == before and not runner.busy
     with pytest.raises(TypeError, match="unknown settings"):
         runner.update(style_wieght=1.0)

@@ -169,7 +169,7 @@ def stylize_clip(frames, style, *, temporal: bool = True,
         raise SettingsError(f"frames of {frames.shape[1:3]} became "
                             f"{stylizer.shape[:2]}. Fix: give frames whose longest "
                             f"side is even-sized and >= 16 px.")
-    stylizer.set_weights(**{k: check_weight(k, v) for k, v in weights.items()})
+    stylizer.set_weights(**weights)          # checked there, once
 
     def stylise(t: int, frame: np.ndarray, out: list[np.ndarray]) -> np.ndarray | None:
         if t == 0 or not temporal:      # from its photo, with the first frame's steps
