@@ -4,11 +4,14 @@ One module per concept, by layer (a module imports only from its own layer
 or those above it in this list, never back up):
 
 - **ground**: ``errors`` (exception types), ``config`` (setup, quick mode),
-  ``vgg_layers`` (VGG16's layer table), ``settings`` (defaults and the
-  checks of what a user passes), ``files`` (atomic writes), ``progress``
+  ``vgg_layers`` (VGG16's layer table), ``settings`` (defaults, the
+  checks of what a user passes and ``StyleSettings``, a run's settings
+  checked once), ``files`` (atomic writes), ``progress``
   (the progress bar), ``command_line`` (what every CLI shares).
-- **input and output**: ``images`` (load/save/show), ``data`` (the demo
-  images), ``training_photos`` (the fast networks' photos), ``vgg_weights``
+- **input and output**: ``images`` (load/save/show), ``catalogue`` (the
+  demo images and their credits), ``download`` (their cache and
+  downloader), ``data`` (``as_image``: anything as pixels; re-exports the
+  two before), ``training_photos`` (the fast networks' photos), ``vgg_weights``
   (where the canonical VGG16 weights come from).
 - **the network and the maths**: ``vgg`` (VGG16 features), ``losses`` (the
   notebooks' losses), ``gradients`` (the style loss with eq. 6 by hand),

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_lib import data
+from style_lib import data, download
 from style_lib.errors import DownloadError, ImageError, SettingsError
 
 REPO_IMAGES = Path(data.__file__).resolve().parent.parent / "images"
@@ -95,8 +95,8 @@ def cache(tmp_path, monkeypatch) -> Path:
 def wikimedia(server, cache, monkeypatch) -> _Server:
     """Point the Wikimedia code path at the loopback server (network allowed: loopback only)."""
     monkeypatch.delenv("STYLE_LIB_OFFLINE", raising=False)
-    monkeypatch.setattr(data, "UPLOAD_BASE", server.url)
-    monkeypatch.setattr(data, "EN_WIKIPEDIA_BASE", server.url)
+    monkeypatch.setattr(download, "UPLOAD_BASE", server.url)
+    monkeypatch.setattr(download, "EN_WIKIPEDIA_BASE", server.url)
     return server
 
 
@@ -153,7 +153,7 @@ def test_unknown_name_suggests_close_match():
     ],
 )
 def test_md5_directory(file_name, directory):
-    url = data._wikimedia_url(file_name)
+    url = download._wikimedia_url(file_name)
     assert url.startswith(f"https://upload.wikimedia.org/wikipedia/commons/{directory}/")
     assert hashlib.md5(file_name.encode()).hexdigest()[:2] == directory[2:]
 
@@ -172,14 +172,14 @@ def test_wikimedia_urls_match_sources_table():
     assert data.download_urls("woman_with_hat")[0] == (
         "https://en.wikipedia.org/wiki/Special:FilePath/Matisse-Woman-with-a-Hat.jpg"
     )
-    assert data._wikimedia_url("The Scream.jpg") == data._wikimedia_url("The_Scream.jpg")
+    assert download._wikimedia_url("The Scream.jpg") == download._wikimedia_url("The_Scream.jpg")
     assert data.download_urls("chelsea") == []
 
 
 def test_thumbnail_width_must_be_standard():
-    assert "/960px-" in data._wikimedia_url("The_Scream.jpg", width=960)
+    assert "/960px-" in download._wikimedia_url("The_Scream.jpg", width=960)
     with pytest.raises(SettingsError, match="1280"):
-        data._wikimedia_url("The_Scream.jpg", width=1024)
+        download._wikimedia_url("The_Scream.jpg", width=1024)
 
 
 # --------------------------------------------------------------------------- cache location
@@ -387,7 +387,7 @@ def test_wikimedia_fallback_urls(wikimedia, cache, mirror_dir):
 
 
 def test_wikimedia_timeout(wikimedia, cache, monkeypatch):
-    monkeypatch.setattr(data, "TIMEOUT", 0.3)
+    monkeypatch.setattr(download, "TIMEOUT", 0.3)
     wikimedia.slow.add("/wikipedia/commons/2/2e/Shipwreck_turner.jpg")
     with pytest.raises(DownloadError, match=r"Could not download shipwreck from .*Shipwreck_turner\.jpg: .*timed out"):
         data.path("shipwreck")
@@ -395,6 +395,6 @@ def test_wikimedia_timeout(wikimedia, cache, monkeypatch):
 
 def test_connection_refused(cache, monkeypatch):
     monkeypatch.delenv("STYLE_LIB_OFFLINE", raising=False)
-    monkeypatch.setattr(data, "UPLOAD_BASE", "http://127.0.0.1:9")  # discard port: nothing listens
+    monkeypatch.setattr(download, "UPLOAD_BASE", "http://127.0.0.1:9")  # discard port: nothing listens
     with pytest.raises(DownloadError, match=r"Could not download the_scream from http://127\.0\.0\.1:9/.*Refused"):
         data.path("the_scream")
