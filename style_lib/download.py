@@ -36,7 +36,7 @@ from .catalogue import CACHE_SUFFIX, COMMITTED, CREDITS, NAMES, REMOTE_FILES, ch
 from .config import offline
 from .errors import DownloadError, ImageError, SettingsError
 from .files import atomic_path, write_text
-from .images import load_image
+from .images import load_image, to_srgb
 
 __all__ = ["USER_AGENT", "cache_dir", "cache_path", "download_urls", "path", "load",
            "fetch_all"]
@@ -172,26 +172,10 @@ def _decode(data: bytes) -> Image.Image:
             img.draft("RGB", (CACHE_MAX_SIDE, CACHE_MAX_SIDE))  # cheap downscale while decoding
         img.load()
     img = ImageOps.exif_transpose(img)
-    img = _to_srgb(img)
+    img = to_srgb(img)
     if max(img.size) > CACHE_MAX_SIDE:
         img.thumbnail((CACHE_MAX_SIDE, CACHE_MAX_SIDE), Image.Resampling.LANCZOS)
     return img
-
-
-def _to_srgb(img: Image.Image) -> Image.Image:
-    from .images import _to_rgb
-
-    icc = img.info.get("icc_profile")
-    if icc and img.mode in ("RGB", "CMYK"):
-        try:
-            from PIL import ImageCms
-
-            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            if "srgb" not in ImageCms.getProfileDescription(src).lower():
-                return ImageCms.profileToProfile(img, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
-        except Exception:  # no LittleCMS or a broken profile: use the pixels as they are
-            pass
-    return _to_rgb(img)
 
 
 def _store(name: str, img: Image.Image, origin: str) -> Path:

@@ -7,6 +7,7 @@ file, the problem and the fix.
 from __future__ import annotations
 
 import errno
+import io
 import math
 import os
 import secrets
@@ -566,3 +567,19 @@ def save_new_image(image: Any, path: PathLike, *, inputs: Iterable[PathLike] = (
 
 
 __all__ += ["save_new_image"]
+
+
+def to_srgb(img: Image.Image) -> Image.Image:
+    """``img`` in sRGB: an embedded colour profile (e.g. Adobe RGB) is converted,
+    then any mode becomes RGB."""
+    icc = img.info.get("icc_profile")
+    if icc and img.mode in ("RGB", "CMYK"):
+        try:
+            from PIL import ImageCms
+
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            if "srgb" not in ImageCms.getProfileDescription(src).lower():
+                return ImageCms.profileToProfile(img, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
+        except Exception:  # no LittleCMS or a broken profile: use the pixels as they are
+            pass
+    return _to_rgb(img)

@@ -36,8 +36,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from .data import CREDITS as _DEMO_CREDITS
-from .data import ImageCredit, _to_srgb, check_name
+from .catalogue import CREDITS as _DEMO_CREDITS
+from .catalogue import ImageCredit, check_name
+from .images import to_srgb
 from .errors import ImageError, SettingsError, StyleLibError
 from .images import _check_max_size, _resize_longest
 
@@ -364,7 +365,7 @@ def load(name: str, max_size: int | None = None) -> np.ndarray:
     try:
         with Image.open(path) as img:
             img.load()
-            img = _to_srgb(ImageOps.exif_transpose(img))
+            img = to_srgb(ImageOps.exif_transpose(img))
     except (OSError, SyntaxError, ValueError) as exc:
         pip = _PIP[source.package][0]
         raise ImageError(f"{path} is damaged and cannot be decoded ({exc}). "
