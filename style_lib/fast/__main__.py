@@ -108,25 +108,10 @@ def _check_width(value: float) -> float:
 _width = arg.checked(float, _check_width, "a number")
 
 
-def _strategy(devices: int):
-    import tensorflow as tf
-    if devices <= 1:
-        return None
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        if len(gpus) < devices:
-            raise SettingsError(f"--devices {devices}, but TensorFlow sees {len(gpus)} GPUs.")
-        return tf.distribute.MirroredStrategy([f"/gpu:{i}" for i in range(devices)])
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(
-        cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
-    return tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(devices)])
-
-
 def _train(args, argv: list[str], signals: cl.Signals) -> int:
     from ..plots import loss_plot_png
     from .training import (TrainConfig, add_style_config, photo_folder, prepare_run_folder,
-                           smoothed, train)
+                           smoothed, strategy_for, train)
     names = {f.name for f in fields(TrainConfig)}
     settings = {k: v for k, v in vars(args).items() if k in names}
     settings["style"] = settings["style"][0] if len(args.style) == 1 else tuple(args.style)
@@ -145,7 +130,7 @@ def _train(args, argv: list[str], signals: cl.Signals) -> int:
     for painting in config.styles:          # a missing or broken painting: now, not later
         as_image(painting)
     prepare_run_folder(out, config, resume=not args.overwrite)   # before any file is written
-    strategy = _strategy(args.devices)
+    strategy = strategy_for(args.devices)
     with cl.signals_deferred():
         write_text(out / "command.txt",
                     "python -m style_lib.fast " + " ".join(shlex.quote(a) for a in argv) + "\n")

@@ -56,7 +56,7 @@ __all__ = ["InstanceNormalization", "ConditionalInstanceNormalization", "Reflect
            "ResidualBlock", "Upsample", "ScaledTanh", "LinearPixels", "OUTPUTS",
            "output_kind", "StyleMix", "style_names",
            "style_vector",
-           "build_transform_net", "stylize_fast", "save_model", "load_model",
+           "build_transform_net", "stylize_fast", "save_model", "read_keras_model", "load_model",
            "load_pretrained", "pretrained_names", "find_pretrained", "PRETRAINED_DIR",
            "MULTIPLE"]
 
@@ -537,11 +537,21 @@ def load_model(path: str | os.PathLike) -> keras.Model:
     ``Lambda``) is refused, never run. A file holding some other Keras model
     (not RGB in, RGB out, any size) is refused too, in one line.
     """
+    model = read_keras_model(path)
+    check_transform_net(model, Path(path).expanduser())
+    return model
+
+
+def read_keras_model(path: str | os.PathLike,
+                     made_by: str = "python -m style_lib.fast train") -> keras.Model:
+    """Return the Keras model saved at ``path``, read with ``safe_mode`` (a layer
+    holding code is refused, never run); every problem is one line naming the
+    command (``made_by``) that writes such files."""
     path = Path(path).expanduser()
     if not path.is_file():
         problem = f"{path} is a folder" if path.is_dir() else f"No model file at {path}"
         raise WeightsError(f"{problem}. Fix: give the path of a .keras file written by "
-                           "`python -m style_lib.fast train`.")
+                           f"`{made_by}`.")
     if not zipfile.is_zipfile(path):
         raise WeightsError(f"{path} is not a Keras model file (a .keras file is a zip "
                            "archive; this one is damaged, truncated or something else). "
@@ -552,13 +562,12 @@ def load_model(path: str | os.PathLike) -> keras.Model:
         text = str(exc)
         if "safe_mode" in text or "Lambda" in text:
             raise WeightsError(f"{path} holds code (a Lambda layer) that loading would run, "
-                               "so it is refused. Fix: use a network written by `python -m "
-                               "style_lib.fast train`, and only from people you trust.") from None
+                               f"so it is refused. Fix: use a network written by `{made_by}`, "
+                               "and only from people you trust.") from None
         first = text.splitlines()[0] if text else ""
         raise WeightsError(f"Cannot read the model {path}: {type(exc).__name__}: "
                            f"{first[:200]}. Fix: train it again or give another .keras "
                            "file.") from None
-    check_transform_net(model, path)
     return model
 
 

@@ -50,7 +50,7 @@ from ..settings import check_size, check_steps, check_weight
 from ..vgg import FeatureExtractor
 from .network import build_transform_net, load_model, output_kind, save_model, style_names
 
-__all__ = ["TrainConfig", "TrainResult", "train", "check_run_folder", "prepare_run_folder", "add_style_config", "random_crops", "smoothed",
+__all__ = ["TrainConfig", "TrainResult", "train", "strategy_for", "check_run_folder", "prepare_run_folder", "add_style_config", "random_crops", "smoothed",
            "style_of_step", "load_photos", "photo_folder", "held_out_judges",
            "held_out_quality", "EVAL_SIZE", "JOHNSON_CONTENT_LAYERS", "JOHNSON_STYLE_LAYERS"]
 
@@ -534,6 +534,22 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
         interrupted = interrupted or bool(again)
     return TrainResult(model=model, config=config, history=history,
                        interrupted=interrupted, model_path=path)
+
+
+def strategy_for(devices: int) -> tf.distribute.Strategy | None:
+    """``MirroredStrategy`` over ``devices`` GPUs if TensorFlow sees them, else over
+    as many logical CPUs (made here); None for one device (the default strategy)."""
+    if devices <= 1:
+        return None
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        if len(gpus) < devices:
+            raise SettingsError(f"--devices {devices}, but TensorFlow sees {len(gpus)} GPUs.")
+        return tf.distribute.MirroredStrategy([f"/gpu:{i}" for i in range(devices)])
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * devices)
+    return tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(devices)])
 
 
 #: The side (px) of the held-out photos judged during training.
