@@ -24,7 +24,8 @@ or those above it in this list, never back up):
   ``recipes`` (a finished picture in seconds), ``memory`` (how much a run
   needs), ``quality`` (the judge: style distance, layout, blotches).
 - **other methods**: ``fast/`` (feed-forward networks, notebooks 09-10),
-  ``video/`` (clips without flicker, notebook 12); their command lines
+  ``video/`` (clips without flicker, notebook 12), ``adain/`` (any painting
+  in one pass, adaptive instance normalisation, notebook 13); their command lines
   (``__main__``) and apps sit with the layers below.
 - **teaching aids**: ``plots``, ``figures`` (precomputed figures),
   ``runner`` (the slider app's engine), ``widgets`` (sliders), ``checks/``

@@ -1,0 +1,154 @@
+"""Adaptive instance normalisation (issue 31): the operation, the decoder, training
+(checkpoints, resume, two devices) and the command line."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from style_lib import training_photos
+from style_lib.adain import model as adain_model
+from style_lib.adain import training
+from style_lib.adain.__main__ import main as adain_main
+from style_lib.errors import SettingsError, WeightsError
+
+ROOT = Path(__file__).resolve().parent.parent
+RNG = np.random.default_rng(0)
+
+
+def test_adain_gives_the_content_the_styles_channel_statistics():
+    content = tf.constant(RNG.normal(3.0, 2.0, (1, 5, 6, 4)), tf.float32)
+    style = tf.constant(RNG.normal(-1.0, 0.5, (1, 7, 3, 4)) * np.arange(1, 5), tf.float32)
+    out = adain_model.adain(content, style, eps=0.0)
+    o_mean, o_std = adain_model.channel_stats(out, eps=0.0)
+    s_mean, s_std = adain_model.channel_stats(style, eps=0.0)
+    np.testing.assert_allclose(o_mean, s_mean, atol=1e-5)
+    np.testing.assert_allclose(o_std, s_std, rtol=1e-4)
+    # the layout (the normalised content) is kept: same correlation pattern per channel
+    c = content.numpy()[0].reshape(-1, 4)
+    o = out.numpy()[0].reshape(-1, 4)
+    for k in range(4):
+        assert np.corrcoef(c[:, k], o[:, k])[0, 1] > 0.9999
+
+
+def test_channel_stats_by_hand():
+    x = np.arange(2 * 3 * 2, dtype=np.float32).reshape(1, 2, 3, 2) ** 1.5
+    mean, std = adain_model.channel_stats(tf.constant(x), eps=0.0)
+    flat = x.reshape(-1, 2)
+    np.testing.assert_allclose(mean.numpy().ravel(), flat.mean(0), rtol=1e-6)
+    np.testing.assert_allclose(std.numpy().ravel(), flat.std(0), rtol=1e-5)
+    assert mean.shape == (1, 1, 1, 2)
+
+
+def test_the_decoder_mirrors_the_encoder():
+    decoder = adain_model.build_decoder(width=0.25)
+    out = decoder(tf.zeros((2, 5, 7, 512)))
+    assert out.shape == (2, 40, 56, 3)                # three poolings undone
+    assert not any("lambda" in layer.name.lower() for layer in decoder.layers)
+    with pytest.raises(SettingsError, match="width"):
+        adain_model.build_decoder(width=0)
+
+
+@pytest.mark.parametrize("alpha", [-0.1, 1.5, float("nan")])
+def test_alpha_outside_0_1_is_refused(alpha):
+    with pytest.raises(SettingsError, match="alpha"):
+        adain_model.check_alpha(alpha)
+
+
+def _tiny(**changes) -> training.AdaINConfig:
+    settings = dict(paintings=("starry_night", "great_wave"),
+                    photos=tuple(training_photos.TRAINING_NAMES[:3]), size=32, batch_size=2,
+                    steps=3, width=0.25, precision="float32", seed=0)
+    return training.AdaINConfig(**{**settings, **changes})
+
+
+def test_bad_training_settings_are_one_clear_error():
+    with pytest.raises(SettingsError, match="multiple of 8"):
+        _tiny(size=36).checked()
+    with pytest.raises(SettingsError, match="held out"):
+        _tiny(paintings=("the_kiss",)).checked()
+    with pytest.raises(SettingsError, match="held out"):
+        _tiny(photos=(training_photos.HELD_OUT_NAMES[0],)).checked()
+
+
+def test_training_checkpoints_resumes_and_paints(demo_images, tmp_path):
+    first = training.train(_tiny(steps=2), tmp_path, progress=False, checkpoint_every=1)
+    assert first.history["step"] == [1, 2] and (tmp_path / "model.keras").is_file()
+    again = training.train(_tiny(steps=4), tmp_path, progress=False, checkpoint_every=1)
+    assert again.history["step"] == [1, 2, 3, 4]          # went on from step 2
+    assert all(np.isfinite(again.history["total"]))
+    model = adain_model.AdaIN(tmp_path / "model.keras", precision="float32")
+    photo = RNG.uniform(0, 255, (37, 45, 3)).astype(np.float32)     # not a multiple of 8
+    picture = model(photo, "the_kiss", alpha=0.5)
+    assert picture.shape == (37, 45, 3) and 0 <= picture.min() and picture.max() <= 255
+    both = model(photo, ["the_kiss", "shipwreck"], blend=[1, 0])
+    np.testing.assert_allclose(both, model(photo, "the_kiss"), atol=1e-3)
+    assert np.allclose(model(photo, "the_kiss", alpha=0.0),
+                       model(photo, "shipwreck", alpha=0.0), atol=1e-3)   # α = 0: no style
+
+
+def test_a_foreign_model_is_not_a_decoder(tmp_path, small_net_path):
+    with pytest.raises(WeightsError, match="not an AdaIN decoder"):
+        adain_model.load_decoder(small_net_path)
+
+
+@pytest.fixture
+def small_net_path(tmp_path):
+    from style_lib.fast.network import build_transform_net, save_model
+    return save_model(build_transform_net(width=0.125), tmp_path / "net.keras")
+
+
+MIRRORED = textwrap.dedent("""
+    import json, sys
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from style_lib.adain import training
+    from style_lib import training_photos
+    mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    config = training.AdaINConfig(paintings=("starry_night",), size=32, batch_size=4, steps=3,
+                                  photos=tuple(training_photos.TRAINING_NAMES[:3]), width=0.25,
+                                  precision="float32", seed=0)
+    out = {}
+    for name, strategy in (("one", None), ("two", mirrored)):
+        r = training.train(config, f"{sys.argv[1]}/{name}", strategy=strategy, progress=False)
+        out[name] = {"total": r.history["total"],
+                     "replicas": (strategy or tf.distribute.get_strategy()).num_replicas_in_sync}
+    print(json.dumps(out))
+""")
+
+
+def test_training_runs_unchanged_on_two_devices(demo_images, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-c", MIRRORED, str(tmp_path)], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out["one"]["replicas"] == 1 and out["two"]["replicas"] == 2
+    np.testing.assert_allclose(out["two"]["total"], out["one"]["total"], rtol=2e-3)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["stylize", "chelsea", "the_kiss", "-o", "x.png", "--alpha", "2"], "alpha must be from 0"),
+    (["stylize", "chelsea", "no_such_painting", "-o", "x.png"], "no_such_painting"),
+    (["train", "--out", "run", "--paintings", "the_kiss"], "held out"),
+    (["train", "--out", "run", "--size", "36"], "multiple of 8"),
+])
+def test_the_command_line_refuses_in_one_line(argv, message, tmp_path, monkeypatch, capsys,
+                                              demo_images):
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = adain_main(argv)
+    except SystemExit as done:
+        code = done.code
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "x.png").exists() and not (tmp_path / "run" / "model.keras").exists()
