@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from . import settings
 from .arguments import changed_options, checked, input_paths, number, pixels, size, whole
 from .command_line import OneLineParser, Signals, tolerant_streams
@@ -71,11 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
                    "bfloat16 where the processor or GPU is fast at it, about twice as "
                    "fast; float32 otherwise and for results identical to the library's "
                    "default)")
-    p.add_argument("--method", choices=("optimize", "fast"), default="optimize",
+    p.add_argument("--method", choices=("optimize", "fast", "adain"), default="optimize",
                    help="optimize: Gatys et al.'s pixel optimisation (default); fast: one "
                    "forward pass of a trained network (notebooks 09-10): STYLE names a "
                    "committed network (starry_night, great_wave, or one of the many-style "
-                   "network's paintings) unless --model is given")
+                   "network's paintings) unless --model is given; adain: any painting in "
+                   "one pass (adaptive instance normalisation, notebook 13)")
+    p.add_argument("--alpha", type=number, default=None, metavar="A",
+                   help="with --method adain: 0 = the photo, 1 = all style (default 1)")
     p.add_argument("--model", type=Path, default=None,
                    help="with --method fast: a .keras network from "
                         "`python -m style_lib.fast train` (several STYLEs: a "
@@ -159,15 +164,20 @@ def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
     if args.mask is not None and len(args.mask) != n:
         parser.error(f"--mask needs one mask per style ('none' for no mask): "
                      f"got {len(args.mask)} for {n} styles")
-    if args.model is not None and args.method != "fast":
-        parser.error("--model needs --method fast")
-    if args.method == "fast" and args.preserve_color == "histogram":
+    if args.model is not None and args.method == "optimize":
+        parser.error("--model needs --method fast (a network) or adain (a decoder)")
+    if args.alpha is not None and args.method != "adain":
+        parser.error("--alpha needs --method adain")
+    if args.alpha is not None and not 0 <= args.alpha <= 1:
+        parser.error(f"argument --alpha: alpha must be from 0 (the photo) to 1 (all "
+                     f"style), got {args.alpha:g}")
+    if args.method in ("fast", "adain") and args.preserve_color == "histogram":
         parser.error("--method fast keeps the photo's colours with --preserve-color "
                      "luminance only (a network's painting colours are in its weights)")
     if args.style_loss != "gram" or args.mrf_rotations or args.mrf_scales:
         if args.style_loss != "mrf":
             parser.error("--mrf-rotations and --mrf-scales need --style-loss mrf")
-        if args.method == "fast":
+        if args.method != "optimize":
             parser.error("--style-loss mrf works with --method optimize only (the "
                          "fast networks learned Gram-matrix styles)")
         if args.mask is not None:
@@ -180,8 +190,9 @@ def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
         if args.size is not None and args.size != args.sizes[-1]:
             parser.error(f"--size {args.size} differs from the last of --sizes "
                          f"({args.sizes[-1]}); give one of them")
-    if args.method == "fast":
-        ignored = changed_options(parser, args, list(_OPTIMIZE_ONLY))
+    if args.method != "optimize":
+        ignored = changed_options(parser, args, [o for o in _OPTIMIZE_ONLY
+                                                 if not (args.method == "adain" and o == "mask")])
         if ignored:
             parser.error(f"--method fast does not use {', '.join(ignored)} (a trained "
                          "network paints in one pass). Fix: leave "
@@ -243,7 +254,8 @@ def _run(parser: argparse.ArgumentParser, args, style_settings: settings.StyleSe
          signals: Signals) -> int:
     """Check the output, stylise, save; return the exit code."""
     from . import data, images, large, memory, mrf, optimize
-    inputs = input_paths(args.content, *args.style, *(args.mask or []))
+    inputs = input_paths(args.content, *args.style, *(args.mask or []),
+                         *([args.model] if args.model else []))
     style = args.style if len(args.style) > 1 else args.style[0]
     ladder = mrf.paper_sizes if args.style_loss == "mrf" else large.default_sizes
     size = style_settings.size
@@ -254,6 +266,8 @@ def _run(parser: argparse.ArgumentParser, args, style_settings: settings.StyleSe
     images.check_output_path(args.output, inputs=inputs, overwrite=args.overwrite)
     if args.method == "fast":
         return _run_fast(args, size, inputs, signals)
+    if args.method == "adain":
+        return _run_adain(args, size, inputs, signals)
     # The library refuses a run that would not fit (one line naming a size
     # that does); here only the estimate is printed for large prints.
     if not args.quiet and (sizes or size > 512):
@@ -294,6 +308,31 @@ def _run(parser: argparse.ArgumentParser, args, style_settings: settings.StyleSe
               f"{time.perf_counter() - start:.1f} s, loss {h['total'][0]:.4g} -> "
               f"{result.best_loss:.4g}")
     return code
+
+
+def _run_adain(args, size: int, inputs: list[Path], signals: Signals) -> int:
+    """``--method adain``: any painting in one pass (notebook 13), then save."""
+    from . import data, images
+    from .adain.model import AdaIN
+    start = time.perf_counter()
+    photo = data.as_image(args.content, size)
+    paintings = [data.as_image(s, size) for s in args.style]
+    masks = None
+    if args.mask is not None:
+        from . import spatial
+        masks = spatial.prepare_masks(args.mask, len(paintings), photo.shape[:2])
+        if masks is not None:
+            masks = [np.ones(photo.shape[:2], np.float32) if m is None else m for m in masks]
+    model = AdaIN(args.model, precision=args.precision)
+    picture = model(photo, paintings, alpha=1.0 if args.alpha is None else args.alpha,
+                    blend=args.style_blend_weights, masks=masks,
+                    preserve_color=args.preserve_color)
+    with signals.deferred():
+        out = images.save_image(picture, args.output, inputs=inputs, overwrite=args.overwrite)
+    if not args.quiet:
+        print(f"Wrote {out}: {picture.shape[1]}x{picture.shape[0]} px, adaptive instance "
+              f"normalisation in {time.perf_counter() - start:.1f} s (model loading included)")
+    return signals.exit_code(False)
 
 
 def _run_fast(args, size: int, inputs: list[Path], signals: Signals) -> int:

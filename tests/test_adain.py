@@ -152,3 +152,28 @@ def test_the_command_line_refuses_in_one_line(argv, message, tmp_path, monkeypat
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "x.png").exists() and not (tmp_path / "run" / "model.keras").exists()
+
+
+def test_the_main_command_line_paints_with_adain(demo_images, tmp_path, capsys):
+    from style_lib import cli
+    from style_lib.images import load_image
+    training.train(_tiny(steps=1), tmp_path / "decoder", progress=False)
+    decoder = tmp_path / "decoder" / "model.keras"
+    out = tmp_path / "out.png"
+    code = cli.main(["chelsea", "the_kiss", "shipwreck", "-o", str(out), "--method", "adain",
+                     "--model", str(decoder), "--alpha", "0.7", "--size", "48",
+                     "--style-blend-weights", "1", "2", "--precision", "float32"])
+    assert code == 0 and load_image(out).shape[:2] == (32, 48)
+    assert "adaptive instance normalisation" in capsys.readouterr().out
+    for bad, message in ((["--alpha", "1.5"], "alpha must be from 0"),
+                         (["--steps", "5"], "does not use --steps"),
+                         (["-o", str(decoder), "--overwrite"], "")):
+        argv = ["chelsea", "the_kiss", "-o", str(tmp_path / "bad.png"), "--method", "adain",
+                "--model", str(decoder), *bad]
+        try:
+            code = cli.main(argv)
+        except SystemExit as done:
+            code = done.code
+        err = capsys.readouterr().err
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert decoder.stat().st_size > 1000                 # the decoder was never overwritten
