@@ -177,3 +177,25 @@ def test_the_main_command_line_paints_with_adain(demo_images, tmp_path, capsys):
         err = capsys.readouterr().err
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert decoder.stat().st_size > 1000                 # the decoder was never overwritten
+
+
+def test_the_app_paints_follows_alpha_and_refuses_a_bad_upload(demo_images, tmp_path):
+    from style_lib.adain.app import AdaINApp
+    training.train(_tiny(steps=1), tmp_path / "decoder", progress=False)
+    model = adain_model.AdaIN(tmp_path / "decoder" / "model.keras", precision="float32")
+    photo = RNG.uniform(0, 255, (40, 56, 3)).astype(np.float32)
+    painting = RNG.uniform(0, 255, (48, 48, 3)).astype(np.float32)
+    app = AdaINApp(model, {"noise": photo}, {"painting": painting}, size=48, alpha=1.0)
+    assert app.last_image.shape == (34, 48, 3) and bytes(app.after.value).startswith(b"\x89PNG")
+    full = app.last_image
+    app.alpha.value = 0.0                                  # the slider redraws the picture
+    assert not np.allclose(app.last_image, full) and "α = 0.00" in app.status.value
+    assert app.upload("painting", b"not an image", "monet.jpg") is False
+    assert "Upload refused" in app.status.value and "monet.jpg" in app.status.value
+    assert app.pickers["painting"].options == ("painting",)
+    import io
+    from PIL import Image
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((30, 30, 3), 90, np.uint8)).save(buffer, format="PNG")
+    assert app.upload("painting", buffer.getvalue(), "grey.png") is True
+    assert app.pickers["painting"].value == "grey (upload)"

@@ -53,9 +53,12 @@ The checkers, by notebook and exercise, with the signature each expects:
 
 How a check runs and how it finds its hints: :mod:`.engine`, the machinery
 they share (and :func:`rel_error`, the measure they print).
+* 13, exercise 1 (:mod:`.adain`): :func:`check_adain` --
+  ``adain(content, style) -> (B, h, w, C)``
 """
 from __future__ import annotations
 
+from .adain import check_adain
 from .color import check_combine_luminance
 from .content import check_content_gradient, check_content_loss
 from .engine import TOLERANCE, rel_error
@@ -69,7 +72,7 @@ from .vgg_features import (check_feature_shape, check_preprocess,
                            check_receptive_field)
 from .video import check_consistency_mask, check_warp
 
-__all__ = ["check_gram_matrix", "check_guided_gram", "check_combine_luminance",
+__all__ = ["check_adain", "check_gram_matrix", "check_guided_gram", "check_combine_luminance",
            "check_style_share", "check_strength_callback",
            "check_content_loss", "check_content_gradient",
            "check_style_loss",
