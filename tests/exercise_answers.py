@@ -814,3 +814,50 @@ def mask_unwarped(forward, backward):           # forward(p) instead of forward(
     occluded = np.sum((f + b) ** 2, -1) > 0.01 * (np.sum(f ** 2, -1) + np.sum(b ** 2, -1)) + 0.5
     bad = occluded | flows.motion_boundary(backward) | flows.outside_frame(backward)
     return (~bad).astype(np.float32)
+
+
+# ---------------------------------------------------------------- 13: AdaIN ---
+
+def adain_ok(content, style):
+    content = tf.convert_to_tensor(content, tf.float32)
+    style = tf.convert_to_tensor(style, tf.float32)
+    c_mean, c_var = tf.nn.moments(content, axes=[1, 2], keepdims=True)
+    s_mean, s_var = tf.nn.moments(style, axes=[1, 2], keepdims=True)
+    return tf.sqrt(s_var + 1e-5) * (content - c_mean) / tf.sqrt(c_var + 1e-5) + s_mean
+
+
+def adain_numpy(content, style):
+    c, s = np.asarray(content, np.float64), np.asarray(style, np.float64)
+    c_std = np.sqrt(c.var(axis=(1, 2), keepdims=True) + 1e-5)
+    s_std = np.sqrt(s.var(axis=(1, 2), keepdims=True) + 1e-5)
+    return s_std * (c - c.mean(axis=(1, 2), keepdims=True)) / c_std + s.mean(axis=(1, 2),
+                                                                              keepdims=True)
+
+
+def adain_library(content, style):
+    from style_lib.adain import adain
+    return adain(tf.convert_to_tensor(content, tf.float32), tf.convert_to_tensor(style, tf.float32))
+
+
+def adain_batch_statistics(content, style):     # means and deviations over the batch too
+    content = tf.convert_to_tensor(content, tf.float32)
+    style = tf.convert_to_tensor(style, tf.float32)
+    c_mean, c_var = tf.nn.moments(content, axes=[0, 1, 2], keepdims=True)
+    s_mean, s_var = tf.nn.moments(style, axes=[0, 1, 2], keepdims=True)
+    return tf.sqrt(s_var + 1e-5) * (content - c_mean) / tf.sqrt(c_var + 1e-5) + s_mean
+
+
+def adain_variance(content, style):             # the variance where the deviation belongs
+    content = tf.convert_to_tensor(content, tf.float32)
+    style = tf.convert_to_tensor(style, tf.float32)
+    c_mean, c_var = tf.nn.moments(content, axes=[1, 2], keepdims=True)
+    s_mean, s_var = tf.nn.moments(style, axes=[1, 2], keepdims=True)
+    return s_var * (content - c_mean) / c_var + s_mean
+
+
+def adain_no_mean(content, style):              # the style's mean forgotten
+    content = tf.convert_to_tensor(content, tf.float32)
+    style = tf.convert_to_tensor(style, tf.float32)
+    c_mean, c_var = tf.nn.moments(content, axes=[1, 2], keepdims=True)
+    _, s_var = tf.nn.moments(style, axes=[1, 2], keepdims=True)
+    return tf.sqrt(s_var + 1e-5) * (content - c_mean) / tf.sqrt(c_var + 1e-5)

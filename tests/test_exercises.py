@@ -186,6 +186,12 @@ EXERCISES = {
          (a.cin_mean_style, "averaged the styles' gamma and beta"),
          (a.cin_first_picture, "the first picture's weights"),
          (a.cin_batch_statistics, "over the batch too")]),
+    "13.1 adain": Exercise(
+        "13_adain.ipynb", 1, checks.check_adain, "checks.check_adain(my_adain)",
+        [a.adain_ok, a.adain_numpy, a.adain_library],
+        [(a.adain_batch_statistics, "over the whole batch"),
+         (a.adain_variance, "the variance where the standard deviation belongs"),
+         (a.adain_no_mean, "the style's mean")]),
     "11.1 patch extraction": Exercise(
         "11_patches_mrf.ipynb", 1, checks.check_extract_patches,
         "checks.check_extract_patches(my_extract_patches)",
