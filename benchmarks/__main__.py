@@ -3,8 +3,8 @@
 Prints the table, writes it to ``benchmarks/RESULTS.md`` and the same
 figures to ``benchmarks/results.json``. Options: ``--quick`` (tiny sizes,
 for a smoke run; does not overwrite RESULTS.md unless ``--write``);
-``--only quality`` / ``fast`` / ``many_styles`` / ``mrf`` / ``video`` / ``peer``
-(re-measure section 6, 7, 8, 9, 10 or 11 only, keep the other figures).
+``--only quality`` / ``fast`` / ``many_styles`` / ``mrf`` / ``video`` / ``peer`` / ``adain``
+(re-measure section 6, 7, 8, 9, 10, 11 or 12 only, keep the other figures).
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="tiny sizes and budgets (a smoke run, minutes less)")
     parser.add_argument("--write", action="store_true",
                         help="write RESULTS.md/results.json even with --quick")
-    parser.add_argument("--only", choices=["quality", "fast", "many_styles", "mrf", "video", "peer"],
+    parser.add_argument("--only", choices=["quality", "fast", "many_styles", "mrf", "video", "peer", "adain"],
                         help="re-measure one section, keep the others from results.json")
     args = parser.parse_args(argv)
     if args.only:
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         import time
         key = {"quality": "finished_picture", "fast": "fast",
                "many_styles": "many_styles", "mrf": "mrf",
-               "video": "video", "peer": "peer"}[args.only]
+               "video": "video", "peer": "peer", "adain": "adain"}[args.only]
         run = importlib.import_module(f".{args.only}", __package__).run
         results = json.loads((HERE / "results.json").read_text())
         started = time.perf_counter()

