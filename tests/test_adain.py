@@ -199,3 +199,31 @@ def test_the_app_paints_follows_alpha_and_refuses_a_bad_upload(demo_images, tmp_
     Image.fromarray(np.full((30, 30, 3), 90, np.uint8)).save(buffer, format="PNG")
     assert app.upload("painting", buffer.getvalue(), "grey.png") is True
     assert app.pickers["painting"].value == "grey (upload)"
+
+
+def test_a_clip_in_any_painting_frame_by_frame_and_from_the_command_line(demo_images,
+                                                                          tmp_path, capsys):
+    from style_lib.video import clips, temporal
+    from style_lib.video.__main__ import main as video_main
+    training.train(_tiny(steps=1), tmp_path / "decoder", progress=False)
+    decoder = tmp_path / "decoder" / "model.keras"
+    model = adain_model.AdaIN(decoder, precision="float32")
+    from style_lib import data
+    clip = clips.synthetic_clip(data.load("chelsea"), frames=3, size=(32, 48))
+    alone = temporal.stylize_clip_adain(model, clip.frames, "the_kiss", temporal=False,
+                                        progress=False)
+    tied = temporal.stylize_clip_adain(model, clip.frames, "the_kiss", flows=clip.true_flows,
+                                       blend=0.6, progress=False)
+    assert alone.frames.shape == tied.frames.shape == clip.frames.shape
+    np.testing.assert_allclose(alone.frames[0], tied.frames[0], atol=1e-3)   # frame 1 alike
+    assert not np.allclose(alone.frames[1], tied.frames[1])                 # then blended
+    assert tied.method == "adain temporal" and tied.settings["alpha"] == 1.0
+    out = tmp_path / "clip.mp4"
+    code = video_main(["pan:chelsea", "the_kiss", "-o", str(out), "--method", "adain",
+                       "--model", str(decoder), "--frames", "3", "--size", "48",
+                       "--alpha", "0.5", "-q"])
+    assert code == 0 and out.stat().st_size > 0
+    with pytest.raises(SystemExit) as done:
+        video_main(["pan:chelsea", "the_kiss", "-o", str(tmp_path / "x.mp4"), "--method",
+                    "adain", "--steps", "3"])
+    assert done.value.code == 2 and "does not use --steps" in capsys.readouterr().err

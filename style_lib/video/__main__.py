@@ -37,10 +37,13 @@ def _parser() -> cl.OneLineParser:
     p.add_argument("style", help="the painting: a file or a demo name (e.g. starry_night)")
     p.add_argument("-o", "--output", required=True, type=Path, help="the MP4 to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output")
-    p.add_argument("--method", choices=("optimize", "fast"), default="optimize",
-                   help="pixel optimisation (default) or a fast network (--model)")
+    p.add_argument("--method", choices=("optimize", "fast", "adain"), default="optimize",
+                   help="pixel optimisation (default), a fast network (--model) or any "
+                        "painting in one pass (adain, notebook 13)")
     p.add_argument("--model", type=Path, default=None,
-                   help="the fast network (default: the committed one for STYLE)")
+                   help="the fast network or the AdaIN decoder (default: the committed one)")
+    p.add_argument("--alpha", type=_share, default=None,
+                   help="--method adain: 0 = the photo, 1 = all style (default 1)")
     p.add_argument("--independent", action="store_true",
                    help="stylise every frame on its own (no flow: it flickers)")
     p.add_argument("--size", type=arg.size, default=192,
@@ -52,7 +55,8 @@ def _parser() -> cl.OneLineParser:
     p.add_argument("--temporal-weight", type=arg.weight, default=None, metavar="L",
                    help="λ of the temporal loss (default 1e3)")
     p.add_argument("--blend", type=_share, default=None,
-                   help="--method fast: share of the warped previous frame (default 0.6)")
+                   help="--method fast or adain: share of the warped previous frame "
+                        "(default 0.6)")
     p.add_argument("--content-weight", type=arg.weight, default=DEFAULT_CONTENT_WEIGHT)
     p.add_argument("--style-weight", type=arg.weight, default=None)
     p.add_argument("--tv-weight", type=arg.weight, default=DEFAULT_TV_WEIGHT)
@@ -96,14 +100,17 @@ def load_clip(spec: str, *, size: int, frames: int | None):
 
 def _check_combinations(parser: cl.OneLineParser, args) -> None:
     """Exit 2 with one line for options that do not fit together."""
-    if args.model is not None and args.method != "fast":
-        parser.error("--model needs --method fast")
-    if args.blend is not None and args.method != "fast":
-        parser.error("--blend needs --method fast (the optimiser uses --temporal-weight)")
-    if args.method == "fast":
+    if args.model is not None and args.method == "optimize":
+        parser.error("--model needs --method fast or adain")
+    if args.blend is not None and args.method == "optimize":
+        parser.error("--blend needs --method fast or adain (the optimiser uses "
+                     "--temporal-weight)")
+    if args.alpha is not None and args.method != "adain":
+        parser.error("--alpha needs --method adain")
+    if args.method != "optimize":
         ignored = arg.changed_options(parser, args, list(_OPTIMIZE_ONLY))
         if ignored:
-            parser.error(f"--method fast does not use {', '.join(ignored)} (a trained "
+            parser.error(f"--method {args.method} does not use {', '.join(ignored)} (a trained "
                          "network paints each frame in one pass). Fix: leave "
                          f"{'it' if len(ignored) == 1 else 'them'} out, or --method optimize")
 
@@ -116,7 +123,16 @@ def _run(args, signals: cl.Signals) -> int:
     clip = load_clip(args.clip, size=args.size, frames=args.frames)
     start = time.perf_counter()
     progress = not args.quiet
-    if args.method == "fast":
+    if args.method == "adain":
+        from ..adain.model import AdaIN
+        from ..data import as_image
+        painting = as_image(args.style, args.size)
+        result = temporal.stylize_clip_adain(
+            AdaIN(args.model, precision=args.precision), clip.frames, painting,
+            alpha=1.0 if args.alpha is None else args.alpha, temporal=not args.independent,
+            blend=temporal.DEFAULT_BLEND if args.blend is None else args.blend,
+            progress=progress)
+    elif args.method == "fast":
         from ..fast import network
         if args.model is not None:
             model, style = network.load_model(args.model), None

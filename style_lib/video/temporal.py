@@ -202,6 +202,35 @@ def stylize_clip_fast(model, frames, *, temporal: bool = True, flows=None, masks
     flicker; a larger ``b`` damps more and smears moving edges more.
     """
     from ..fast.network import stylize_fast
+    return stylize_clip_one_pass(
+        lambda frame: stylize_fast(model, frame, style=style, precision=precision), frames,
+        method="fast", temporal=temporal, flows=flows, masks=masks, blend=blend,
+        settings={"precision": precision}, callback=callback, progress=progress)
+
+
+def stylize_clip_adain(model, frames, painting, *, alpha: float = 1.0,
+                       temporal: bool = True, flows=None, masks=None,
+                       blend: float = DEFAULT_BLEND,
+                       callback: Callable[[int, np.ndarray], Any] | None = None,
+                       progress: bool | None = None) -> ClipResult:
+    """Stylise ``frames`` ``(T, H, W, 3)`` in any ``painting`` with an
+    :class:`~style_lib.adain.model.AdaIN` model (notebook 13), frame by frame,
+    blended along the flow as :func:`stylize_clip_fast` does. The painting's
+    statistics are computed once for the clip."""
+    return stylize_clip_one_pass(
+        lambda frame: model(frame, painting, alpha=alpha), frames, method="adain",
+        temporal=temporal, flows=flows, masks=masks, blend=blend,
+        settings={"alpha": alpha, "precision": model.precision}, callback=callback,
+        progress=progress)
+
+
+def stylize_clip_one_pass(paint: Callable[[np.ndarray], np.ndarray], frames, *,
+                          method: str, temporal: bool = True, flows=None, masks=None,
+                          blend: float = DEFAULT_BLEND, settings: dict[str, Any] | None = None,
+                          callback: Callable[[int, np.ndarray], Any] | None = None,
+                          progress: bool | None = None) -> ClipResult:
+    """Any one-pass method ``paint(frame) -> picture`` over a clip; with
+    ``temporal``, ``y_t = c (b ω(y_{t-1}) + (1-b) f(x_t)) + (1-c) f(x_t)``."""
     frames = _frames(frames)
     blend = float(blend)
     if not 0.0 <= blend < 1.0:
@@ -210,16 +239,16 @@ def stylize_clip_fast(model, frames, *, temporal: bool = True, flows=None, masks
         flows, masks = _flows_and_masks(frames, flows, masks)
 
     def stylise(t: int, frame: np.ndarray, out: list[np.ndarray]) -> np.ndarray:
-        y = stylize_fast(model, frame, style=style, precision=precision)
+        y = paint(frame)
         if temporal and t > 0:
             c = masks[t - 1][..., np.newaxis]
             warped = flows_lib.warp(out[-1], flows[t - 1])
             y = c * (blend * warped + (1 - blend) * y) + (1 - c) * y
         return np.clip(y, 0, 255).astype(np.float32)
 
-    return _frame_by_frame(frames, stylise, "fast" + (" temporal" if temporal else ""),
+    return _frame_by_frame(frames, stylise, method + (" temporal" if temporal else ""),
                            {"temporal": temporal, "blend": blend if temporal else 0.0,
-                            "precision": precision}, callback, progress)
+                            **(settings or {})}, callback, progress)
 
 
 def _frame_by_frame(frames: np.ndarray,
