@@ -12,7 +12,10 @@ over conv1_1 ... conv4_1, as mean squared errors (the reference code's). The
 reference network is a VGG19 *normalised* so that every layer's mean
 activation is 1; ours is the canonical VGG16, so each layer's features are
 divided by their mean activation on the training photos before the losses,
-which keeps the paper's ``λ = 10`` meaningful.
+on the same scale. With the paper's ``λ = 10``, 900 steps (of our budget of a
+few thousand, against the paper's 160,000) painted textures over an
+unrecognisable photo (held-out layout correlation 0.33); ``λ = 4`` is the
+default.
 
 Content: random crops of the training photos (:mod:`style_lib.training_photos`);
 style: random crops of the training paintings (never the four held-out ones,
@@ -74,9 +77,9 @@ class AdaINConfig:
     photos: tuple[str, ...] = ()
     size: int = 128
     batch_size: int = 8
-    steps: int = 4000
+    steps: int = 3000
     learning_rate: float = 3e-4
-    style_weight: float = 10.0
+    style_weight: float = 4.0
     width: float = 0.5
     channel_shuffle: float = 0.5
     precision: str = "auto"
