@@ -1,10 +1,10 @@
-"""Notebooks 07 and 10 in a real browser: JupyterLab + headless Chromium (Playwright).
+"""Notebooks 07, 10 and 13 in a real browser: JupyterLab + headless Chromium (Playwright).
 
 Starts JupyterLab on 127.0.0.1 in a temporary folder holding a copy of the
 notebook, opens it in Debian's Chromium (/usr/bin/chromium; Playwright's
 own browser download is never used), runs all cells from the Run menu, waits
 for the app's picture, presses ArrowRight on a slider (notebook 07: the
-style weight; notebook 10: a painting's blend weight) and checks that the
+style weight; notebook 10: a painting's blend weight; notebook 13: AdaIN's α) and checks that the
 picture <img> changes. Screenshots go to ``tmp_path`` and to
 ``test-output/browser/<notebook>/`` in the repository (git-ignored).
 
@@ -31,6 +31,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "notebooks" / "07_interactive_weights.ipynb"
 BLEND_NOTEBOOK = REPO / "notebooks" / "10_many_styles.ipynb"
+ADAIN_NOTEBOOK = REPO / "notebooks" / "13_adain.ipynb"
 CHROMIUM = Path(os.environ.get("STYLE_LIB_CHROMIUM", "/usr/bin/chromium"))
 OUTPUT = REPO / "test-output" / "browser"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -301,5 +302,36 @@ def test_blend_slider_changes_the_picture_in_jupyterlab(tmp_path: Path,
         page.locator(".style-blend-app").first.screenshot(path=str(shot))
 
     assert float(value_before) == 0.0 and float(value_after) > 0.0, (value_before, value_after)
+    assert "⚠" not in status_text and "ms" in status_text, status_text
+    assert shot.stat().st_size > 10_000
+
+
+def test_alpha_slider_changes_the_picture_in_jupyterlab(tmp_path: Path,
+                                                        mirror_dir: Path) -> None:
+    """Notebook 13: move AdaIN's α slider down; the picture is redrawn with the new α."""
+    selector = ".adain-app img.adain-picture"
+    shot = tmp_path / "notebook13_adain_app.png"
+    with _Notebook(ADAIN_NOTEBOOK, tmp_path, mirror_dir) as nb:
+        page = nb.page
+        picture = page.locator(selector).first
+        picture.wait_for(state="attached", timeout=SLIDER_RESPONSE_S * 1000)
+        picture.scroll_into_view_if_needed()
+        picture.wait_for(state="visible")
+        before = picture.get_attribute("src")
+        assert before, "the AdaIN app shows no picture"
+        slider = page.locator(".adain-app .adain-alpha-slider").first
+        readout = slider.locator(".widget-readout")
+        value_before = readout.inner_text()
+        handle = slider.locator(".noUi-handle")
+        handle.focus()
+        for _ in range(4):
+            handle.press("ArrowLeft")
+            time.sleep(0.05)
+        _wait_for_new_picture(page, selector, before)
+        value_after = readout.inner_text()
+        status_text = page.locator(".adain-app .adain-status").first.inner_text()
+        page.locator(".adain-app").first.screenshot(path=str(shot))
+
+    assert float(value_after) < float(value_before), (value_before, value_after)
     assert "⚠" not in status_text and "ms" in status_text, status_text
     assert shot.stat().st_size > 10_000

@@ -65,6 +65,11 @@ class AdaINApp:
             w.HBox([self.pickers["painting"], self.uploads["painting"]]),
             w.HBox([self.alpha, self.keep_colors]),
             w.HBox([self.painting_view, self.after]), self.status])
+        # CSS classes: what a browser test (and a stylesheet) finds
+        self.widget.add_class("adain-app")
+        self.alpha.add_class("adain-alpha-slider")
+        self.after.add_class("adain-picture")
+        self.status.add_class("adain-status")
         self.refresh()
 
     def _ipython_display_(self):
