@@ -55,7 +55,7 @@ PUBLIC = {"check_gram_matrix", "check_guided_gram", "check_combine_luminance",
           "check_total_variation", "check_preprocess", "check_feature_shape",
           "check_receptive_field", "check_instance_norm", "check_conditional_instance_norm",
           "check_extract_patches", "check_normalized_cross_correlation",
-          "check_warp", "check_consistency_mask",
+          "check_warp", "check_consistency_mask", "check_adain",
           "rel_error", "TOLERANCE"}
 
 
