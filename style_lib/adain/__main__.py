@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .. import arguments as arg
 from .. import command_line as cl
-from ..files import write_bytes, write_text
+from ..files import write_text
 
 PROG = "python -m style_lib.adain"
 
@@ -71,8 +71,7 @@ def _parser() -> cl.OneLineParser:
 
 def _train(args, argv: list[str], signals: cl.Signals) -> int:
     from ..data import as_image
-    from ..fast.training import photo_folder, prepare_run_folder, smoothed, strategy_for
-    from ..plots import loss_plot_png
+    from ..fast.training import photo_folder, prepare_run_folder, strategy_for, write_loss_curve
     from .training import AdaINConfig, train
     config = AdaINConfig(paintings=tuple(args.paintings),
                          photos=photo_folder(*args.photos) if args.photos else (),
@@ -90,14 +89,10 @@ def _train(args, argv: list[str], signals: cl.Signals) -> int:
     result = train(config, out, strategy=strategy, checkpoint_every=args.checkpoint_every,
                    progress=not args.quiet, evaluate_every=args.evaluate_every,
                    resume=not args.overwrite)
-    if result.history["step"]:
-        with cl.signals_deferred():
-            write_bytes(out / "loss.png", loss_plot_png(
-                smoothed({k: v for k, v in result.history.items()
-                          if k in ("step", "total", "content", "style", "seconds")}),
-                weights={"style_weight": config.style_weight},
-                title="training the AdaIN decoder", figsize=(6, 4), dpi=100,
-                xlabel="training step (mean of the last 50 batches)"))
+    write_loss_curve(out, {k: v for k, v in result.history.items()
+                           if k in ("step", "total", "content", "style", "seconds")},
+                     weights={"style_weight": config.style_weight},
+                     title="training the AdaIN decoder")
     steps = len(result.history["step"])
     if result.interrupted:
         kept = (f"the checkpoint and {result.model_path} are kept ({steps} steps)"

@@ -46,7 +46,7 @@ from ..files import write_json
 from ..progress import progress_bar
 from ..settings import check_size, check_steps, check_weight
 from ..vgg import FeatureExtractor
-from ..fast.training import load_photos, prepare_run_folder, random_crops
+from ..fast.training import load_photos, prepare_run_folder, random_crops, resumed_history
 from .model import CONTENT_LAYER, ENCODER_LAYERS, adain, build_decoder, channel_stats, \
     save_decoder
 
@@ -202,16 +202,7 @@ def train(config: AdaINConfig, out_dir: str | os.PathLike, *,
     history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
     if resume and manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint)
-        try:
-            old = json.loads((out / "history.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            old = {}
-        done = int(step_var.numpy())
-        kept = sum(1 for s in old.get("step", []) if s <= done)
-        judged = sum(1 for s in old.get("eval_step", []) if s <= done)
-        if old:
-            history = {k: list(v)[:judged if k.startswith("eval_") else kept]
-                       for k, v in old.items()}
+        history = resumed_history(out, int(step_var.numpy())) or history
     global_batch = config.batch_size
     lam = config.style_weight
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from .. import arguments as arg
 from .. import command_line as cl
 from ..errors import SettingsError
-from ..files import write_bytes, write_text
+from ..files import write_text
 
 PROG = "python -m style_lib.fast"
 
@@ -109,9 +109,8 @@ _width = arg.checked(float, _check_width, "a number")
 
 
 def _train(args, argv: list[str], signals: cl.Signals) -> int:
-    from ..plots import loss_plot_png
     from .training import (TrainConfig, add_style_config, photo_folder, prepare_run_folder,
-                           smoothed, strategy_for, train)
+                           strategy_for, train, write_loss_curve)
     names = {f.name for f in fields(TrainConfig)}
     settings = {k: v for k, v in vars(args).items() if k in names}
     settings["style"] = settings["style"][0] if len(args.style) == 1 else tuple(args.style)
@@ -137,12 +136,8 @@ def _train(args, argv: list[str], signals: cl.Signals) -> int:
     result = train(config, out, strategy=strategy, checkpoint_every=args.checkpoint_every,
                    progress=not args.quiet, evaluate_every=args.evaluate_every,
                    resume=not args.overwrite)
-    if result.history["step"]:
-        with cl.signals_deferred():
-            write_bytes(out / "loss.png", loss_plot_png(
-                smoothed(result.history), weights=vars(args),
-                title=f"training for {', '.join(config.styles)}", figsize=(6, 4), dpi=100,
-                xlabel="training step (mean of the last 50 batches)"))
+    write_loss_curve(out, result.history, weights=vars(args),
+                     title=f"training for {', '.join(config.styles)}")
     steps = len(result.history["step"])
     if result.interrupted:
         kept = (f"the checkpoint and {result.model_path} are kept ({steps} steps)"

@@ -51,7 +51,7 @@ from ..vgg import FeatureExtractor
 from .network import build_transform_net, load_model, output_kind, save_model, style_names
 
 __all__ = ["TrainConfig", "TrainResult", "train", "strategy_for", "check_run_folder", "prepare_run_folder", "add_style_config", "random_crops", "smoothed",
-           "style_of_step", "load_photos", "photo_folder", "held_out_judges",
+           "style_of_step", "load_photos", "resumed_history", "write_loss_curve", "photo_folder", "held_out_judges",
            "held_out_quality", "EVAL_SIZE", "JOHNSON_CONTENT_LAYERS", "JOHNSON_STYLE_LAYERS"]
 
 #: Johnson et al.'s layers: content at relu2_2, style at relu1_2 ... relu4_3
@@ -354,6 +354,29 @@ def _read_json(path: Path) -> dict:
         return {}
 
 
+def resumed_history(out: Path, done: int) -> dict[str, list[float]]:
+    """The loss curve of the run in ``out`` (``history.json``, written at each
+    checkpoint) up to its checkpoint at step ``done``; ``{}`` if there is none."""
+    old = _read_json(out / "history.json")
+    kept = sum(1 for s in old.get("step", []) if s <= done)
+    judged = sum(1 for s in old.get("eval_step", []) if s <= done)
+    return {k: list(v)[:judged if k.startswith("eval_") else kept] for k, v in old.items()}
+
+
+def write_loss_curve(out: Path, history: dict[str, list[float]], *, title: str,
+                     weights: dict[str, Any]) -> None:
+    """``out/loss.png``: the smoothed loss terms of ``history`` (a training
+    command writes it beside the model); nothing for an empty history."""
+    from ..files import write_bytes
+    from ..plots import loss_plot_png
+    if not history.get("step"):
+        return
+    with signals_deferred():
+        write_bytes(out / "loss.png", loss_plot_png(
+            smoothed(history), weights=weights, title=title, figsize=(6, 4), dpi=100,
+            xlabel="training step (mean of the last 50 batches)"))
+
+
 def check_run_folder(out: Path, config: TrainConfig, *, resume: bool = True) -> None:
     """Raise SettingsError unless ``train(config, out, resume=resume)`` may write
     into the folder ``out``: it is a folder (or can be made), writable, and,
@@ -450,11 +473,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, *,
         history["painting"] = []                   # index into config.styles, per step
     if resume and manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint)
-        old = _read_json(out / "history.json")      # written at each checkpoint
-        kept = sum(1 for s in old.get("step", []) if s <= int(step_var.numpy()))
-        judged = sum(1 for s in old.get("eval_step", []) if s <= int(step_var.numpy()))
-        history = {k: list(v)[:judged if k.startswith("eval_") else kept]
-                   for k, v in old.items()} if old else history
+        history = resumed_history(out, int(step_var.numpy())) or history
     elif not resume:
         step_var.assign(0)
     global_batch = config.batch_size
