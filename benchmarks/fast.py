@@ -6,7 +6,7 @@ the same design if none is committed): the median time of
 compiles; the ratio to pixel optimisation at the same size (the worst time
 to a finished picture of ``stylize_in_seconds`` from section 6, when
 measured); and the committed network's training time with its held-out
-quality (:class:`style_lib.quality.Judge` on the held-out photos).
+quality (:class:`style_lib.core.quality.Judge` on the held-out photos).
 """
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def draw_curves(curves: dict[str, dict], path: Path = CURVES) -> Path:
 
 
 def run(*, quick: bool = False) -> dict:
-    from style_lib import vgg
+    from style_lib.core import vgg
     from style_lib.fast import network
     sizes = (64, 128) if quick else SIZES
     auto = vgg.fast_precision()
@@ -139,7 +139,7 @@ def render(r: dict, finished: dict | None = None) -> list[str]:
     if trained:
         lines += ["", "Training (`python -m style_lib.fast train`, the committed command) and "
                   "the result on the three held-out photos at 256 px: style distance relative "
-                  "to the photo's own (`style_lib.quality`; 1 = the photo, 0 = the painting) "
+                  "to the photo's own (`style_lib.core.quality`; 1 = the photo, 0 = the painting) "
                   "and the worst layout correlation.", "",
                   "| network | crops | width | steps | minutes | held-out distance (mean / worst) "
                   "| worst layout |", "|---|---|---|---|---|---|---|"]

@@ -6,7 +6,7 @@
 2. Adding a painting (``ADDED``) to the committed many-style network
    (only its ``γ, β`` train) against training a whole network for it from
    scratch, with the same settings: held-out style distance relative to the
-   photo's own (:class:`style_lib.quality.Judge`) and layout after each
+   photo's own (:class:`style_lib.core.quality.Judge`) and layout after each
    number of steps, seconds, and the number of weights each trains.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ MOVES = 15
 
 def refresh_times(model, precision: str, side: int = 256) -> dict:
     """Median ms of a slider move in :class:`StyleBlendApp`, and of the forward pass."""
-    from style_lib import training_photos
+    from style_lib.io import training_photos
     from style_lib.fast.blend_app import StyleBlendApp
     from style_lib.fast.network import stylize_fast
     photo = training_photos.load(training_photos.HELD_OUT_NAMES[0], max_size=side)
@@ -54,9 +54,9 @@ def _judge(model, style, judges) -> dict:
 
 def add_versus_scratch(base_path, *, quick: bool = False) -> dict:
     """Held-out quality against steps: adding ``ADDED`` (γ, β only) vs a new network."""
-    from style_lib import training_photos
+    from style_lib.io import training_photos
     from style_lib.fast import training
-    from style_lib.quality import Judge
+    from style_lib.core.quality import Judge
     side = 64 if quick else 256
     checkpoints = (2, 4) if quick else CHECKPOINTS
     photos = training_photos.center_squares(training_photos.HELD_OUT_NAMES, side)

@@ -21,14 +21,14 @@ STEPS = 15
 
 
 def _content(name: str, size: int) -> np.ndarray:
-    from style_lib import data, training_photos
+    from style_lib.io import data, training_photos
     return training_photos.load(name, max_size=size) if name == "astronaut" \
         else data.load(name, max_size=size)
 
 
 def step_ms(content, style, size: int, **kwargs) -> float:
     """Median ms per L-BFGS step (``STEPS`` steps after a 3-step warm-up)."""
-    from style_lib import optimize
+    from style_lib.pixel import optimize
     stylizer = optimize.Stylizer(content, style, size=size, verbose=False, **kwargs)
     stylizer.run(steps=3, progress=False)
     result = stylizer.run(steps=STEPS, progress=False)
@@ -37,7 +37,8 @@ def step_ms(content, style, size: int, **kwargs) -> float:
 
 def search_ms(content, style, size: int, repeats: int = 7) -> dict:
     """Median ms of the nearest-patch search alone, per MRF layer."""
-    from style_lib import mrf, optimize
+    from style_lib.core import mrf
+    from style_lib.pixel import optimize
     stylizer = optimize.Stylizer(content, style, size=size, verbose=False,
                                  style_loss="mrf")
     feats = stylizer.extractor(stylizer.content[np.newaxis])
@@ -57,7 +58,7 @@ def search_ms(content, style, size: int, repeats: int = 7) -> dict:
 
 def run(*, quick: bool = False) -> dict:
     """Measure section 9; ``quick``: 64 px only."""
-    from style_lib import mrf
+    from style_lib.core import mrf
     sizes = (64,) if quick else (256, 512)
     rows = []
     for label, (content_name, style) in PAIRS.items():
@@ -75,8 +76,8 @@ def run(*, quick: bool = False) -> dict:
             rows.append(row)
             print(f"  {label} {size} px: Gram {row['gram_ms']:.0f} ms, MRF "
                   f"{row['mrf_ms']:.0f} ms ({row['ratio']:.2f}x)", flush=True)
-    from style_lib.large import coarse_to_fine
-    from style_lib.optimize import stylize
+    from style_lib.pixel.large import coarse_to_fine
+    from style_lib.pixel.optimize import stylize
     side = 64 if quick else 256
     steps = 4 if quick else 80
     photo = _content("astronaut", side)

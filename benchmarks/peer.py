@@ -12,11 +12,11 @@ For every painting a committed network knows (one-style networks first,
 then the many-style one), on the held-out photos (never trained on), at the
 longest side 512 px and 256 px (stroke scale):
 
-* style distance relative to the photo's own (:class:`style_lib.quality.Judge`),
+* style distance relative to the photo's own (:class:`style_lib.core.quality.Judge`),
   with the canonical ImageNet VGG16 (what both trainings optimised) and with
   HED's edge-tuned VGG16 (what neither did);
 * layout correlation with the photo (32 px luminance);
-* blotch share (:func:`style_lib.quality.blotch_share`);
+* blotch share (:func:`style_lib.core.quality.blotch_share`);
 * ms per 512 px picture (median of 5 after one warm-up; ours with
   ``precision="auto"``, the peer's on ONNX Runtime's CPU provider).
 
@@ -133,7 +133,7 @@ def _ms_ours(model, style, photo: np.ndarray) -> float:
 
 
 def _verdicts(photo, painting: str, size: int, picture) -> dict:
-    from style_lib.quality import Judge, blotch_share
+    from style_lib.core.quality import Judge, blotch_share
     canonical = Judge(photo, painting, size=size)(picture)
     hed = Judge(photo, painting, size=size, weights="hed")(picture)
     return {"relative": canonical.relative, "relative_hed": hed.relative,
@@ -143,7 +143,7 @@ def _verdicts(photo, painting: str, size: int, picture) -> dict:
 def _pick_peer_styles(python: Path, photo_path: str, photo, paintings: list[str],
                       work: Path) -> dict[str, int]:
     """The peer's built-in style closest to each painting (Gram distance, at the photo's size)."""
-    from style_lib.quality import Judge
+    from style_lib.core.quality import Judge
     size = max(photo.shape[:2])
     tasks = [{"kind": "multi", "photo": photo_path, "index": i, "size": size,
               "out": str(work / f"peer26_probe_{i}.png")} for i in range(26)]
@@ -196,8 +196,8 @@ def small_png(path: Path) -> None:
 
 
 def run(*, quick: bool = False) -> dict:
-    from style_lib import training_photos
-    from style_lib.data import credit
+    from style_lib.io import training_photos
+    from style_lib.io.data import credit
     from style_lib.fast import stylize_fast
     sizes = (128, 64) if quick else SIZES
     ours = _ours()
@@ -211,7 +211,7 @@ def run(*, quick: bool = False) -> dict:
         work = Path(tmp)
         files = {(n, s): _save_png(photos[n][s], work / f"{n}_{s}.png")
                  for n in photos for s in sizes}
-        from style_lib.data import as_image
+        from style_lib.io.data import as_image
         painting_files = {p: _save_png(as_image(p), work / f"painting_{p}.png")
                           for p in paintings}
         peer: dict = {}
@@ -254,7 +254,7 @@ def run(*, quick: bool = False) -> dict:
                             path = str(work / f"{prefix}_{painting}_{n}_{s}.png")
                             peer_picture = _load_png(path)
                             if peer_picture.shape != photo.shape:       # the peer rounds sizes
-                                from style_lib.images import resize_image
+                                from style_lib.io.images import resize_image
                                 peer_picture = np.asarray(resize_image(
                                     peer_picture, max(photo.shape[:2])))[:photo.shape[0],
                                                                          :photo.shape[1]]
@@ -289,7 +289,7 @@ def run(*, quick: bool = False) -> dict:
 def _blends(photos: dict, sizes) -> dict:
     """Blotch share of the many-style networks' even blends (worst over photos)."""
     from style_lib.fast import network, stylize_fast
-    from style_lib.quality import blotch_share
+    from style_lib.core.quality import blotch_share
     out = {}
     for many in network.pretrained_names(many=True):
         model = network.load_pretrained(many)

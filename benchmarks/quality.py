@@ -1,6 +1,6 @@
 """Time to a finished picture: quality-versus-seconds curves and the time to goal.
 
-A picture is finished when :class:`style_lib.quality.Judge` says so: style
+A picture is finished when :class:`style_lib.core.quality.Judge` says so: style
 distance at most 0.3 x the photo's own, layout correlation at least 0.9. The
 clock starts at the call (the targets and the tracing of a new pair included;
 VGG16 is loaded once before), the judge's own time is subtracted.
@@ -12,7 +12,7 @@ Schedules compared (all L-BFGS unless said):
   painting's colour statistics (``init="recoloured"``, ``color.match_histogram``);
 * ``recoloured start, beta x4``: and four times the style weight;
 * ``... bfloat16``: and VGG16 computing in bfloat16 (``precision="bfloat16"``);
-* ``stylize_in_seconds``: :func:`style_lib.recipes.stylize_in_seconds`, all
+* ``stylize_in_seconds``: :func:`style_lib.pixel.recipes.stylize_in_seconds`, all
   of that plus a first stage of 20 steps at half the size (its clock
   includes that stage; only full-size pictures are judged);
 * ``Adam 5``: Adam with learning rate 5 from the photo;
@@ -83,7 +83,8 @@ def _watch(clock: _Clock, judges: list, cap_s: float, stop_at_goal: bool, every:
 def run_schedule(photo: str, painting: str, size: int, schedule: dict, judges: list, *,
                  cap_s: float, stop_at_goal: bool = True, every: int = 2) -> list[dict]:
     """Run one schedule; return its judged curve."""
-    from style_lib import data, optimize, recipes
+    from style_lib.io import data
+    from style_lib.pixel import optimize, recipes
     from style_lib.settings import default_style_weight
     optimize.clear_cache()
     options = dict(schedule)
@@ -112,8 +113,8 @@ def run_peer(photo: str, painting: str, size: int, judges: list, *, cap_s: float
              stop_at_goal: bool = True, every: int = 2) -> list[dict]:
     """The TensorFlow tutorial's recipe, re-implemented on our VGG16."""
     import tensorflow as tf
-    from style_lib import data
-    from style_lib.vgg import FeatureExtractor
+    from style_lib.io import data
+    from style_lib.core.vgg import FeatureExtractor
     clock = _Clock()
     curve, seen = _watch(clock, judges, cap_s, stop_at_goal, every)
     style_layers = ["conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1"]
@@ -151,14 +152,14 @@ def run_peer(photo: str, painting: str, size: int, judges: list, *, cap_s: float
 def run_app(photo: str, painting: str, precision: str, *, cap_s: float) -> dict:
     """The live app's engine (notebook 07's sliders) from Run to a finished preview.
 
-    :class:`style_lib.runner.StyleRunner` with its defaults (its size, step
+    :class:`style_lib.teaching.runner.StyleRunner` with its defaults (its size, step
     budget, weights and convergence test) except ``precision``; every
     preview it emits is judged (``preview_interval=0``: all improved ones).
     Returns ``{"seconds": time to finished or None, "size", "steps", "reason"}``.
     """
-    from style_lib import optimize
-    from style_lib.quality import Judge
-    from style_lib.runner import StyleRunner
+    from style_lib.pixel import optimize
+    from style_lib.core.quality import Judge
+    from style_lib.teaching.runner import StyleRunner
     optimize.clear_cache()
     found: dict = {}
     runner: StyleRunner | None = None
@@ -186,8 +187,9 @@ def time_to_goal(curve: list[dict]) -> float | None:
 
 def run(*, quick: bool = False) -> dict:
     """The curve for one pair at 256 px, then the time to goal for every painting."""
-    from style_lib import data, vgg
-    from style_lib.quality import Judge
+    from style_lib.core import vgg
+    from style_lib.io import data
+    from style_lib.core.quality import Judge
     vgg.load_vgg16()
     sizes = (64,) if quick else (256, 512)
     paintings = list(data.STYLE_NAMES)[:2] if quick else list(data.STYLE_NAMES)
@@ -230,7 +232,7 @@ def render(r: dict) -> list[str]:
     lines = ["## 6. Time to a finished picture", "",
              "Finished = style distance at most 0.3 x the photo's own (mean relative "
              "Gram distance over conv1_1 ... conv5_1, canonical VGG16) and the 32 px "
-             "layout correlation with the photo at least 0.9 (`style_lib.quality`). "
+             "layout correlation with the photo at least 0.9 (`style_lib.core.quality`). "
              "Seconds from the call (targets and tracing included, VGG16 loaded "
              "before), the judge's time subtracted."
              + (f" Re-measured alone on {r['date']} with `python -m benchmarks --only "
@@ -269,7 +271,7 @@ def render(r: dict) -> list[str]:
             "not reached" if w is None else f"**{w:.1f}**" for w in worst.values()) + " |")
         lines += ["", f"(not reached: not finished within {r['caps'][size]:g} s.)"]
     if r.get("app"):
-        from style_lib.vgg import fast_precision
+        from style_lib.core.vgg import fast_precision
         first = next(iter(r["app"].values()))
         size = next(iter(first.values()))["size"]
         lines += ["", f"### The live app (notebook 07): Run to a finished preview, {size} px",

@@ -1,9 +1,9 @@
 """How long after a slider move does the picture change, and settle?
 
-Drives :class:`style_lib.widgets.StyleTransferApp` exactly as a student
+Drives :class:`style_lib.teaching.widgets.StyleTransferApp` exactly as a student
 does (setting ``style_weight_slider.value``), with the targets already
 cached from a first run (the work happens in its
-:class:`style_lib.runner.StyleRunner`), and times:
+:class:`style_lib.teaching.runner.StyleRunner`), and times:
 
 * ``first_preview_s``: from the weight change to the first refreshed
   preview (an image better than the start under the new weights). It
@@ -29,7 +29,7 @@ if __name__ == "__main__":            # allow running without installing
 
 import numpy as np  # noqa: E402
 
-from style_lib.widgets import (CONVERGED_TOL, CONVERGED_WINDOW,  # noqa: E402
+from style_lib.teaching.widgets import (CONVERGED_TOL, CONVERGED_WINDOW,  # noqa: E402
                                StyleTransferApp)
 
 

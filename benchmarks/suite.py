@@ -77,7 +77,9 @@ def machine() -> dict:
 
 def time_to_recipe_quality(size: int = 256, *, quick: bool = False) -> dict:
     """Seconds each optimiser needs to reach the Hvass-Labs recipe's final loss J*."""
-    from style_lib import optimize, settings, vgg
+    from style_lib import settings
+    from style_lib.core import vgg
+    from style_lib.pixel import optimize
     steps = 20 if quick else HVASS["steps"]
     stylizer = optimize.Stylizer(CONTENT, STYLE, size=size,
                                  content_layers=HVASS["content_layers"],
@@ -122,7 +124,7 @@ def conv_flops(height: int, width: int, deepest: str) -> float:
     ``2 * 9 * C_in * C_out * H_l * W_l`` per 3x3 conv (multiply + add);
     ReLU and pooling are ignored (under 1 %).
     """
-    from style_lib.vgg import LAYERS
+    from style_lib.core.vgg import LAYERS
     flops, c_in, h, w = 0.0, 3, height, width
     for layer in LAYERS:
         if layer.kind == "conv":
@@ -138,7 +140,9 @@ def conv_flops(height: int, width: int, deepest: str) -> float:
 def cost_per_step(size: int, *, steps: int = 15, repeats: int = 7) -> dict:
     """ms per step of each optimiser vs a bare forward + input-gradient pass."""
     tf = _tf()
-    from style_lib import optimize, settings, vgg
+    from style_lib import settings
+    from style_lib.core import vgg
+    from style_lib.pixel import optimize
     stylizer = optimize.Stylizer(CONTENT, STYLE, size=size, verbose=False)
     extractor = stylizer.extractor
     x = tf.constant(stylizer.content[np.newaxis])
@@ -173,8 +177,8 @@ def cost_per_step(size: int, *, steps: int = 15, repeats: int = 7) -> dict:
 
 def peak_memory(size: int) -> dict:
     """Peak RSS of a 3-step ``stylize`` at ``size`` px (4:3) in a fresh process,
-    next to :func:`style_lib.memory.estimate_memory`'s prediction."""
-    from style_lib import memory
+    next to :func:`style_lib.pixel.memory.estimate_memory`'s prediction."""
+    from style_lib.pixel import memory
     try:
         measured = memory.measure_peak_rss(size, steps=3, timeout=900)
     except (RuntimeError, subprocess.TimeoutExpired) as err:

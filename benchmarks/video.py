@@ -18,7 +18,7 @@ STYLE = "starry_night"
 
 
 def _clips(side: int, frames: int):
-    from style_lib import data
+    from style_lib.io import data
     from style_lib.video import clips
     return {"camera move over Tübingen": clips.synthetic_clip(
                 data.load("tubingen", max_size=2 * side), frames=frames,

@@ -1,37 +1,43 @@
 """style_lib: the helper package behind the style-transfer notebooks.
 
-One module per concept, by layer (a module imports only from its own layer
-or those above it in this list, never back up):
+One module per concept, in layers. A module imports only from its own layer
+or the layers listed before it, never from a later one:
 
-- **ground**: ``errors`` (exception types), ``config`` (setup, quick mode),
-  ``vgg_layers`` (VGG16's layer table), ``settings`` (defaults, the
-  checks of what a user passes and ``StyleSettings``, a run's settings
-  checked once), ``files`` (atomic writes), ``progress``
-  (the progress bar), ``command_line`` (what every CLI shares).
-- **input and output**: ``images`` (load/save/show), ``catalogue`` (the
-  demo images and their credits), ``download`` (their cache and
-  downloader), ``data`` (``as_image``: anything as pixels; re-exports the
-  two before), ``training_photos`` (the fast networks' photos), ``vgg_weights``
-  (where the canonical VGG16 weights come from).
-- **the network and the maths**: ``vgg`` (VGG16 features), ``losses`` (the
-  notebooks' losses), ``gradients`` (the style loss with eq. 6 by hand),
-  ``spatial`` (masks, guided Grams), ``mrf`` (patch losses), ``objective``
-  (J = α content + β style + γ TV, for a picture or a batch, and its
-  extension points), ``style_terms`` (the style term of each kind),
-  ``optimizers`` (gd, adam, lbfgs for any function).
-- **pixel optimisation and its extras**: ``optimize`` (``stylize``: the one
-  call), ``color`` (keep the photo's colours), ``large`` (coarse-to-fine),
-  ``recipes`` (a finished picture in seconds), ``memory`` (how much a run
-  needs), ``quality`` (the judge: style distance, layout, blotches).
-- **other methods**: ``fast/`` (feed-forward networks, notebooks 09-10),
-  ``video/`` (clips without flicker, notebook 12), ``adain/`` (any painting
-  in one pass, adaptive instance normalisation, notebook 13); their command lines
-  (``__main__``) and apps sit with the layers below.
-- **teaching aids**: ``plots``, ``figures`` (precomputed figures),
-  ``runner`` (the slider app's engine), ``widgets`` (sliders), ``checks/``
-  (exercise checkers).
-- **command lines**: ``arguments`` (the argument checks), ``cli``
-  (``python -m style_lib``).
+1. **ground** (top-level modules): ``errors`` (exception types), ``session``
+   (a notebook session: setup, seeds, quick and offline mode, versions;
+   not to be confused with ``settings``), ``vgg_layers`` (VGG16's layer table), ``settings``
+   (defaults, the checks of what a user passes and ``StyleSettings``, a
+   run's settings checked once), ``files`` (atomic writes), ``progress``
+   (the progress bar), ``command_line`` (what every command line shares).
+2. ``io/`` **input and output**: ``images`` (load/save/show), ``catalogue``
+   (the demo images and their credits), ``download`` (their cache and
+   downloader), ``data`` (``as_image``: anything as pixels), ``training_photos``
+   (the networks' photos), ``vgg_weights`` (where the canonical VGG16 weights
+   come from); and ``arguments`` (the command lines' argument checks, top level).
+3. ``core/`` **what every method shares**: ``vgg`` (VGG16 features), ``losses``
+   (the notebooks' losses), ``gradients`` (the style loss with eq. 6 by hand),
+   ``spatial`` (masks, guided Grams), ``mrf`` (patch losses), ``style_terms``
+   (the style term of each kind), ``objective`` (J = α content + β style + γ TV,
+   for a picture or a batch, and its extension points), ``optimizers`` (gd,
+   adam, lbfgs for any function), ``color`` (keep the photo's colours),
+   ``quality`` (the judge: style distance, layout, blotches).
+4. ``pixel/`` **pixel optimisation and its extras**: ``optimize`` (``stylize``:
+   the one call), ``large`` (coarse-to-fine), ``recipes`` (a finished picture
+   in seconds), ``memory`` (how much a run needs).
+5. ``teaching/`` **teaching aids**: ``plots``, ``runner`` (the slider app's
+   engine), ``widgets`` (sliders).
+6. **other methods**: ``fast/`` (feed-forward networks, notebooks 09-10),
+   ``adain/`` (any painting in one pass, adaptive instance normalisation,
+   notebook 13), ``video/`` (clips without flicker, notebook 12; it paints
+   with all three methods); each has its app and its command line (``__main__``).
+7. **on top**: ``checks/`` (the exercise checkers, one per notebook),
+   ``figures`` (the precomputed figures of notebooks 06 and 09 and the command
+   that remakes them), ``cli`` (``python -m style_lib``).
+
+Before version 0.2 the modules of 2-5 stood at the top level and ``session``
+was called ``config``:
+``from style_lib import data`` is now ``from style_lib.io import data``, and
+the old name says so in one line.
 
 Importing the package silences TensorFlow's C++ start-up log lines;
 ``style_lib.setup()``, the first line of every notebook, seeds, silences the
@@ -116,6 +122,25 @@ else:                       # a notebook or script: the usual interrupt
     _import_tensorflow_quietly()
 
 
-from .config import __version__, offline, pick, quick_mode, setup  # noqa: E402
+from .session import __version__, offline, pick, quick_mode, setup  # noqa: E402
 
 __all__ = ["offline", "pick", "quick_mode", "setup", "__version__"]
+
+
+MOVED = {"config": "session"} | {module: f"{package}.{module}" for package, modules in {
+    "io": "images catalogue download data training_photos vgg_weights",
+    "core": "vgg losses gradients spatial mrf objective style_terms optimizers color quality",
+    "pixel": "optimize large recipes memory",
+    "teaching": "plots runner widgets",
+}.items() for module in modules.split()}
+"""Where each module that stood at the top level before version 0.2 lives now."""
+
+
+def __getattr__(name: str):
+    """``from style_lib import data`` (the old place): one line with the new one."""
+    if name in MOVED:
+        package, _, module = MOVED[name].rpartition(".")
+        raise ImportError(f"style_lib.{name} moved to style_lib.{MOVED[name]}: write "
+                          f"'from style_lib{'.' + package if package else ''} import {module}'")
+    raise AttributeError(f"module 'style_lib' has no attribute {name!r}")
+

@@ -11,7 +11,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from . import data, settings
+from .io import data
+from . import settings
 from .errors import StyleLibError
 
 __all__ = ["checked", "whole", "number", "pixels", "whole_number", "positive_int", "size", "weight", "positive_number",

@@ -253,7 +253,9 @@ def main(argv: list[str] | None = None) -> int:
 def _run(parser: argparse.ArgumentParser, args, style_settings: settings.StyleSettings,
          signals: Signals) -> int:
     """Check the output, stylise, save; return the exit code."""
-    from . import data, images, large, memory, mrf, optimize
+    from .io import data, images
+    from .pixel import large, memory, optimize
+    from .core import mrf
     inputs = input_paths(args.content, *args.style, *(args.mask or []),
                          *([args.model] if args.model else []))
     style = args.style if len(args.style) > 1 else args.style[0]
@@ -312,14 +314,14 @@ def _run(parser: argparse.ArgumentParser, args, style_settings: settings.StyleSe
 
 def _run_adain(args, size: int, inputs: list[Path], signals: Signals) -> int:
     """``--method adain``: any painting in one pass (notebook 13), then save."""
-    from . import data, images
+    from .io import data, images
     from .adain.model import AdaIN
     start = time.perf_counter()
     photo = data.as_image(args.content, size)
     paintings = [data.as_image(s, size) for s in args.style]
     masks = None
     if args.mask is not None:
-        from . import spatial
+        from .core import spatial
         masks = spatial.prepare_masks(args.mask, len(paintings), photo.shape[:2])
         if masks is not None:
             masks = [np.ones(photo.shape[:2], np.float32) if m is None else m for m in masks]
@@ -337,7 +339,7 @@ def _run_adain(args, size: int, inputs: list[Path], signals: Signals) -> int:
 
 def _run_fast(args, size: int, inputs: list[Path], signals: Signals) -> int:
     """``--method fast``: one forward pass of a trained network, then save."""
-    from . import data, images
+    from .io import data, images
     from .fast import network
     start = time.perf_counter()
     if args.model is not None:

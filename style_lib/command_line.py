@@ -1,5 +1,5 @@
 """What every command line of the package shares (``python -m style_lib``,
-``style_lib.fast``, ``style_lib.video``, ``style_lib.data``, ...); the checks
+``style_lib.fast``, ``style_lib.video``, ``style_lib.io.data``, ...); the checks
 of their arguments are in :mod:`style_lib.arguments`.
 
 - :class:`OneLineParser`: argparse whose errors are one line, exit code 2.

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from .data import UnknownImageError
+from .io.data import UnknownImageError
 from .errors import ImageError, SettingsError
 
 __all__ = ["BLOTCHES", "BLOTCH_PHOTOS", "blotches_path", "make_blotch_figure", "GALLERY", "RATIO_GRID_LAYERS", "RATIO_GRID_RATIOS", "RATIO_GRID_SIZE",
@@ -99,8 +99,8 @@ def make_ratio_grid(out_dir: Path | str = IMAGES / "ratio_grid", *,
     ``steps`` and ``size`` default to the committed figure's; smaller values
     give a quick preview (the tests use them). Returns the written paths.
     """
-    from .images import check_output_path, save_image
-    from .optimize import stylize
+    from .io.images import check_output_path, save_image
+    from .pixel.optimize import stylize
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise ImageError(f"{out_dir} is not a folder. Fix: create it or pass another -o.")
@@ -138,10 +138,10 @@ def make_blotch_figure(old_model: Path | str, out: Path | str = BLOTCHES, *,
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from .data import as_image
+    from .io.data import as_image
     from .fast import network
-    from .images import check_output_path, save_image
-    from .quality import blotch_mask, blotch_share
+    from .io.images import check_output_path, save_image
+    from .core.quality import blotch_mask, blotch_share
     out = Path(out)
     check_output_path(out, overwrite=overwrite)
     old = network.load_model(old_model)

@@ -39,15 +39,15 @@ REFERENCE_PIXELS = 256 * 192
 DEFAULT_TV_WEIGHT = 1e-2
 #: the two style losses: Gram matrices (Gatys et al.) and patches (Li & Wand).
 STYLE_LOSSES = ("gram", "mrf")
-#: the MRF loss's layers: the paper's relu3_1 and relu4_1 (:mod:`style_lib.mrf`).
+#: the MRF loss's layers: the paper's relu3_1 and relu4_1 (:mod:`style_lib.core.mrf`).
 MRF_STYLE_LAYERS: tuple[str, ...] = ("conv3_1", "conv4_1")
 #: β of the MRF loss (equal layer weights). Its eq. 2 is a sum over patches,
 #: like the content loss, so one β fits every picture size.
 MRF_STYLE_WEIGHT = 0.03
 OPTIMIZERS = ("lbfgs", "adam", "gd")
-#: What VGG16 computes in (``"auto"``: :func:`style_lib.vgg.fast_precision`).
+#: What VGG16 computes in (``"auto"``: :func:`style_lib.core.vgg.fast_precision`).
 PRECISIONS = ("float32", "bfloat16", "auto")
-#: Values of ``stylize(..., preserve_color=...)`` (:mod:`style_lib.color`).
+#: Values of ``stylize(..., preserve_color=...)`` (:mod:`style_lib.core.color`).
 PRESERVE_COLOR = (None, "luminance", "histogram")
 DEFAULT_OPTIMIZER = "lbfgs"
 MIN_SIZE = 16
@@ -121,7 +121,7 @@ def check_optimizer(name: str) -> str:
 
 def check_precision_name(precision: str) -> str:
     """Return ``precision`` if it is one of :data:`PRECISIONS` (``"auto"`` kept;
-    :func:`style_lib.vgg.check_precision` resolves it), else raise."""
+    :func:`style_lib.core.vgg.check_precision` resolves it), else raise."""
     if precision not in PRECISIONS:
         raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}, "
                             f"not {precision!r}. Fix: precision='float32' (exact) "
@@ -287,13 +287,13 @@ def as_settings(mrf: MRFSettings | dict | None) -> MRFSettings:
 @dataclass(frozen=True)
 class StyleSettings:
     """Every setting of a pixel-optimisation run, checked **once**, when the
-    object is made; :func:`~style_lib.optimize.stylize`, the CLI and the slider
+    object is made; :func:`~style_lib.pixel.optimize.stylize`, the CLI and the slider
     app make one at their door and pass it down whole (nothing below checks a
     value again). Change one with :meth:`replace` (a new, checked object).
 
     Attributes (the notation ``J = α L_content + β L_style + γ L_tv``):
       size: longest side of the output in pixels.
-      steps: optimiser steps; None = 150 (20 in quick mode, :mod:`style_lib.config`).
+      steps: optimiser steps; None = 150 (20 in quick mode, :mod:`style_lib.session`).
       optimizer: one of :data:`OPTIMIZERS`.
       content_weight, style_weight, tv_weight: α, β, γ; None is the default
         (``style_weight=None``: :func:`default_style_weight` for the output's
@@ -310,7 +310,7 @@ class StyleSettings:
       preserve_color: None, ``"luminance"`` or ``"histogram"``.
       precision: one of :data:`PRECISIONS`.
       style_loss: ``"gram"`` or ``"mrf"``.
-      mrf: :class:`style_lib.mrf.MRFSettings` (or a dict of its fields) for
+      mrf: :class:`style_lib.core.mrf.MRFSettings` (or a dict of its fields) for
         ``style_loss="mrf"``; None otherwise.
     """
 
@@ -389,7 +389,7 @@ class StyleSettings:
         return new
 
     def stylizer_key(self) -> tuple:
-        """What a :class:`~style_lib.optimize.Stylizer` depends on (its cache key)."""
+        """What a :class:`~style_lib.pixel.optimize.Stylizer` depends on (its cache key)."""
         return (self.size, self.content_layers, self.style_layers, str(self.weights),
                 self.pooling, self.style_scale, self.precision, self.style_loss, self.mrf)
 

@@ -1,6 +1,6 @@
 """The VGG16 layer table: names (the paper's and Keras's), filters, receptive
 fields and strides. Plain data, no TensorFlow: the settings check layer names
-with it, :mod:`style_lib.vgg` builds the network from it.
+with it, :mod:`style_lib.core.vgg` builds the network from it.
 """
 from __future__ import annotations
 

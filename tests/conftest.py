@@ -47,7 +47,7 @@ def _demo_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def demo_images(mirror_dir: Path, _demo_cache: Path,
                 monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Make ``style_lib.data`` serve the demo images from the mirror (offline)."""
+    """Make ``style_lib.io.data`` serve the demo images from the mirror (offline)."""
     monkeypatch.setenv("STYLE_LIB_IMAGE_MIRROR", str(mirror_dir))
     monkeypatch.setenv("STYLE_LIB_CACHE", str(_demo_cache))
     return mirror_dir

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from style_lib import color, losses, spatial, vgg
+from style_lib.core import color, losses, spatial, vgg
 
 def gram_reshape(x):
     x = tf.convert_to_tensor(x, tf.float32)
@@ -645,7 +645,7 @@ def patches_tf(features, size):                 # tf.image.extract_patches
 
 
 def patches_library(features, size):
-    from style_lib import mrf
+    from style_lib.core import mrf
     return mrf.extract_patches(features, size)
 
 
@@ -694,7 +694,7 @@ def ncc_loops(features, style_patches):          # written out with NumPy
 
 
 def ncc_library(features, style_patches):
-    from style_lib import mrf
+    from style_lib.core import mrf
     return mrf.normalized_cross_correlation(features, mrf.patch_bank(style_patches))
 
 

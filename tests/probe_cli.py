@@ -44,7 +44,7 @@ def main() -> None:
     if mode == "tf":
         sys.meta_path.insert(0, _TensorFlowStarts())
     elif mode == "step":
-        from style_lib import optimize
+        from style_lib.pixel import optimize
         real = optimize.minimize
         optimize.minimize = lambda *a, callback=None, **k: real(
             *a, callback=_first_call(callback), **k)

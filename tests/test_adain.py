@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from style_lib import training_photos
+from style_lib.io import training_photos
 from style_lib.adain import model as adain_model
 from style_lib.adain import training
 from style_lib.adain.__main__ import main as adain_main
@@ -111,7 +111,7 @@ MIRRORED = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from style_lib.adain import training
-    from style_lib import training_photos
+    from style_lib.io import training_photos
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     config = training.AdaINConfig(paintings=("starry_night",), size=32, batch_size=4, steps=3,
                                   photos=tuple(training_photos.TRAINING_NAMES[:3]), width=0.25,
@@ -156,7 +156,7 @@ def test_the_command_line_refuses_in_one_line(argv, message, tmp_path, monkeypat
 
 def test_the_main_command_line_paints_with_adain(demo_images, tmp_path, capsys):
     from style_lib import cli
-    from style_lib.images import load_image
+    from style_lib.io.images import load_image
     training.train(_tiny(steps=1), tmp_path / "decoder", progress=False)
     decoder = tmp_path / "decoder" / "model.keras"
     out = tmp_path / "out.png"
@@ -208,7 +208,7 @@ def test_a_clip_in_any_painting_frame_by_frame_and_from_the_command_line(demo_im
     training.train(_tiny(steps=1), tmp_path / "decoder", progress=False)
     decoder = tmp_path / "decoder" / "model.keras"
     model = adain_model.AdaIN(decoder, precision="float32")
-    from style_lib import data
+    from style_lib.io import data
     clip = clips.synthetic_clip(data.load("chelsea"), frames=3, size=(32, 48))
     alone = temporal.stylize_clip_adain(model, clip.frames, "the_kiss", temporal=False,
                                         progress=False)

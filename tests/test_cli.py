@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_lib import cli, download
+from style_lib import cli
+from style_lib.io import download
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +39,7 @@ def test_end_to_end_with_demo_names(demo_images, tmp_path, capsys):
                                                              "float32")])
 def test_precision_reaches_the_optimiser(given, expected, demo_images, tmp_path,
                                          monkeypatch):
-    from style_lib import optimize
+    from style_lib.pixel import optimize
     seen = {}
     real = optimize.stylize
 
@@ -162,7 +163,7 @@ def test_the_file_a_demo_name_reads_is_never_overwritten(name, demo_images, caps
                                                          tmp_path, monkeypatch):
     import shutil
 
-    from style_lib import data
+    from style_lib.io import data
     committed = tmp_path / "images"         # a copy: a regression must not hit the repo
     shutil.copytree(download._REPO_IMAGES, committed)
     monkeypatch.setattr(download, "_REPO_IMAGES", committed)

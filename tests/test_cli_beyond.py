@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_lib import cli, color, large, memory
+from style_lib import cli
+from style_lib.core import color
+from style_lib.pixel import large, memory
 
 NEW_OPTIONS = ("--preserve-color", "--style-blend-weights", "--style-scale",
                "--mask", "--coarse-to-fine", "--sizes", "--style-loss",
@@ -102,7 +104,7 @@ def test_coarse_to_fine_flag_uses_the_default_ladder(files, tmp_path, capsys,
 
 
 def test_mrf_style_loss_with_rotations(files, tmp_path, capsys, monkeypatch):
-    from style_lib import optimize
+    from style_lib.pixel import optimize
     seen = {}
     original = optimize.stylize
 

@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from style_lib import color, data, optimize
+from style_lib.core import color
+from style_lib.io import data
+from style_lib.pixel import optimize
 from style_lib.errors import SettingsError
 
 RNG = np.random.default_rng(7)
@@ -86,7 +88,7 @@ def test_the_two_methods_differ_but_both_match():
 
 
 def test_histogram_matching_real_images_clipped(demo_images):
-    from style_lib import data
+    from style_lib.io import data
     content = data.load("tubingen", max_size=128)
     style = data.load("starry_night", max_size=128)
     out = color.match_histogram(style, content)

@@ -1,4 +1,4 @@
-"""Tests for style_lib.data: demo images, cache, mirror and Wikimedia download (all offline)."""
+"""Tests for style_lib.io.data: demo images, cache, mirror and Wikimedia download (all offline)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_lib import data, download
+from style_lib.io import data, download
 from style_lib.errors import DownloadError, ImageError, SettingsError
 
-REPO_IMAGES = Path(data.__file__).resolve().parent.parent / "images"
+REPO_IMAGES = Path(__file__).resolve().parents[1] / "images"
 STARRY = "Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg"
 
 

@@ -14,7 +14,9 @@ from typing import Callable
 import ipywidgets
 import pytest
 
-from style_lib import checks, color, losses, spatial, vgg, widgets
+from style_lib import checks
+from style_lib.core import color, losses, spatial, vgg
+from style_lib.teaching import widgets
 from tests import exercise_answers as a
 from tests.test_notebook_definitions import _notebook_path, solutions_from_notebook
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from style_lib import training_photos
+from style_lib.io import training_photos
 from style_lib.errors import ImageError, SettingsError, WeightsError
 from style_lib.fast import network, training
 from style_lib.fast.network import (InstanceNormalization, build_transform_net, load_model,
@@ -215,7 +215,7 @@ MIRRORED = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from style_lib.fast import training
-    from style_lib import training_photos
+    from style_lib.io import training_photos
     out = {}
     mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])   # one per process
     for style in ("starry_night", ("starry_night", "great_wave")):   # one style; many (notebook 10)
@@ -272,8 +272,8 @@ def test_no_trained_network_is_one_line_naming_the_choices():
 @pytest.mark.parametrize("name", network.pretrained_names())
 def test_the_committed_networks_stylise_held_out_photos(name, demo_images):
     """Each committed network: its files are there, and its pictures of photos it
-    never saw are closer to its painting than the photos are (style_lib.quality)."""
-    from style_lib.quality import Judge
+    never saw are closer to its painting than the photos are (style_lib.core.quality)."""
+    from style_lib.core.quality import Judge
     folder = network.PRETRAINED_DIR / name
     for file in ("model.keras", "command.txt", "config.json", "history.json", "loss.png"):
         assert (folder / file).is_file(), file

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from style_lib import color, training_photos
+from style_lib.core import color
+from style_lib.io import training_photos
 from style_lib.errors import SettingsError
 from style_lib.fast import network, training
 from style_lib.fast.network import build_transform_net, load_model, save_model, stylize_fast
-from style_lib.quality import BLOTCH_WIDTH, blotch_mask, blotch_share
+from style_lib.core.quality import BLOTCH_WIDTH, blotch_mask, blotch_share
 
 RNG = np.random.default_rng(0)
 
@@ -199,7 +200,7 @@ def test_the_picker_app_keeps_the_colours_when_ticked():
 # -- the committed networks --------------------------------------------------------
 
 def _unseen_photos(size: int) -> dict[str, np.ndarray]:
-    from style_lib.data import as_image
+    from style_lib.io.data import as_image
     photos = {n: training_photos.load(n, max_size=size) for n in training_photos.HELD_OUT_NAMES}
     photos["tubingen"] = as_image("tubingen", size)
     return photos

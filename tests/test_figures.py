@@ -8,7 +8,8 @@ import sys
 import pytest
 from PIL import Image
 
-from style_lib import data, figures
+from style_lib.io import data
+from style_lib import figures
 from style_lib.errors import ImageError, SettingsError
 
 

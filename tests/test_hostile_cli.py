@@ -48,7 +48,7 @@ def workspace(tmp_path: Path, demo_images, monkeypatch) -> Path:
     (tmp_path / "home").mkdir()
     Image.fromarray(rng.integers(0, 255, (48, 64, 3), np.uint8)).save(
         tmp_path / "home" / "c.png")
-    from style_lib import vgg_weights
+    from style_lib.io import vgg_weights
     monkeypatch.setenv("STYLE_LIB_WEIGHTS", str(vgg_weights.weights_dir()))  # before
     monkeypatch.setenv("HOME", str(tmp_path / "home"))                       # HOME moves
     monkeypatch.chdir(tmp_path)
@@ -273,7 +273,7 @@ def test_a_signal_during_the_final_save_keeps_the_picture(signum, code, workspac
 
 
 def test_ctrl_c_before_the_first_step_writes_nothing(workspace, capsys, monkeypatch):
-    from style_lib import optimize
+    from style_lib.pixel import optimize
 
     def interrupted(self, x):           # Ctrl-C while the first step is traced
         raise KeyboardInterrupt
@@ -365,7 +365,7 @@ def test_any_output_name_is_printed_under_a_strict_stdout(name, encoding, worksp
         "weights stray argument"])
 def test_the_helper_commands_answer_bad_input_in_one_line(module, argv, message,
                                                           demo_images, capsys):
-    from style_lib import data, vgg_weights
+    from style_lib.io import data, vgg_weights
     main = {"data": data._main, "vgg_weights": vgg_weights.main}[module]
     with pytest.raises(SystemExit) as done:
         main(argv)
@@ -375,7 +375,7 @@ def test_the_helper_commands_answer_bad_input_in_one_line(module, argv, message,
 
 
 def test_the_data_command_fetches_only_the_names_given(demo_images, capsys):
-    from style_lib import data
+    from style_lib.io import data
     assert data._main(["chelsea", "starry_night"]) == 0
     out = capsys.readouterr().out
     assert "2 demo images ready" in out and "tubingen" not in out

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_lib import cli, data
+from style_lib import cli
+from style_lib.io import data
 from style_lib.fast import __main__ as fast_cli
 from style_lib.fast.network import build_transform_net, save_model
 from style_lib.video import __main__ as video_cli
@@ -384,7 +385,7 @@ def test_a_signal_while_fast_train_starts_names_the_command(signum, code, worksp
 # ----------------------------------------------------------- the library ---
 
 def test_stylize_content_weight_none_is_the_default_not_the_last_run(demo_images):
-    from style_lib import optimize
+    from style_lib.pixel import optimize
     from style_lib.settings import DEFAULT_CONTENT_WEIGHT, DEFAULT_TV_WEIGHT
     photo = np.random.default_rng(0).uniform(0, 255, (32, 32, 3)).astype(np.float32)
     optimize.stylize(photo, "starry_night", size=32, steps=1, content_weight=1e6,
@@ -398,7 +399,7 @@ def test_stylize_content_weight_none_is_the_default_not_the_last_run(demo_images
 
 @pytest.mark.parametrize("shape", [(2, 2, 3), (8, 300, 3)])
 def test_stylize_refuses_an_array_the_cli_refuses_as_a_file(shape, demo_images):
-    from style_lib import optimize
+    from style_lib.pixel import optimize
     from style_lib.errors import ImageError
     with pytest.raises(ImageError, match="at least 16 px on each side"):
         optimize.stylize(np.zeros(shape, np.float32), "starry_night", size=32, steps=1,

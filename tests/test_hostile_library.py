@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_lib import data, images, large, memory, optimize, optimizers
+from style_lib.core import optimizers
+from style_lib.io import data, images
+from style_lib.pixel import large, memory, optimize
 from style_lib.errors import ImageError, SettingsError, StyleLibError
 
 QUICK = dict(size=32, steps=2, progress=False, weights="imagenet")

@@ -1,4 +1,4 @@
-"""Tests for style_lib.images: every bad input gets a clear ImageError."""
+"""Tests for style_lib.io.images: every bad input gets a clear ImageError."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_lib import images
+from style_lib.io import images
 from style_lib.errors import ImageError, SettingsError, StyleLibError
-from style_lib.images import image_size, load_image, save_image, show_images, to_uint8
+from style_lib.io.images import image_size, load_image, save_image, show_images, to_uint8
 
 
 def _rgb(w: int = 40, h: int = 30, seed: int = 0) -> np.ndarray:

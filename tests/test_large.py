@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from style_lib import data, large, memory
+from style_lib.io import data
+from style_lib.pixel import large, memory
 from style_lib.errors import SettingsError
 
 GB = 2**30
@@ -77,7 +78,7 @@ def test_coarse_to_fine_bad_settings(pair, kwargs, message):
 
 
 def test_coarse_to_fine_with_colour_preservation(pair):
-    from style_lib import color
+    from style_lib.core import color
     content, style = pair
     result = large.coarse_to_fine(content, style, sizes=(32, 64), steps=(3, 2),
                                   weights="imagenet", progress=False,
@@ -89,7 +90,8 @@ def test_coarse_to_fine_with_colour_preservation(pair):
 
 def test_stylize_in_seconds_is_the_measured_recipe(pair):
     """Half size first, then full size from its upscale; 4x beta, recoloured start."""
-    from style_lib import recipes, settings
+    from style_lib import settings
+    from style_lib.pixel import recipes
     content, style = pair
     result = recipes.stylize_in_seconds(content, style, size=64, steps=3,
                                         coarse_steps=2, precision="bfloat16",

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from style_lib import gradients, losses
+from style_lib.core import gradients, losses
 from style_lib.errors import SettingsError
 
 RNG = np.random.default_rng(0)

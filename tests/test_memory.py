@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from style_lib import memory, optimize
+from style_lib.pixel import memory, optimize
 from style_lib.errors import SettingsError
 
 GB = 2**30

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from style_lib import losses, mrf, optimize, settings
+from style_lib import settings
+from style_lib.core import losses, mrf
+from style_lib.pixel import optimize
 from style_lib.errors import SettingsError
-from style_lib.vgg import FeatureExtractor
+from style_lib.core.vgg import FeatureExtractor
 
 RNG = np.random.default_rng(0)
 

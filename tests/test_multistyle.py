@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from style_lib import training_photos
+from style_lib.io import training_photos
 from style_lib.errors import SettingsError, StyleLibError, WeightsError
 from style_lib.fast import network, training
 from style_lib.fast.normalization import ConditionalInstanceNormalization, InstanceNormalization
@@ -196,7 +196,7 @@ def test_a_many_style_network_is_committed_with_its_command_and_curve():
 
 
 def test_the_committed_network_paints_held_out_photos_in_each_style(demo_images):
-    from style_lib.quality import Judge
+    from style_lib.core.quality import Judge
     _, model = _committed()
     photo = training_photos.center_squares([training_photos.HELD_OUT_NAMES[0]], 256)[0]
     for painting in network.style_names(model):
@@ -210,7 +210,7 @@ def test_the_committed_network_paints_held_out_photos_in_each_style(demo_images)
 def test_blending_moves_monotonically_from_one_style_to_the_other(demo_images):
     """Outputs for weights (1 - t, t): their style distance to the t = 1 picture
     falls, and to the t = 0 picture rises, at every step of t."""
-    from style_lib.quality import Judge
+    from style_lib.core.quality import Judge
     _, model = _committed()
     a, b = network.style_names(model)[:2]
     photo = training_photos.center_squares([training_photos.HELD_OUT_NAMES[1]], 128)[0]

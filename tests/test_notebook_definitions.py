@@ -25,7 +25,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from style_lib import checks, losses
+from style_lib import checks
+from style_lib.core import losses
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -368,7 +369,7 @@ def _namespace_with(path: str, solution_code: str, names: Sequence[str],
 
 
 def test_08_definitions_match_library():
-    from style_lib import color, spatial
+    from style_lib.core import color, spatial
     fns = definitions_from_notebook(
         NB08, ["rgb_to_yiq", "match_luminance", "match_histogram_cholesky",
                "guided_gram"], extra=["RGB_TO_YIQ"])
@@ -492,7 +493,7 @@ def test_11_solutions_pass_their_checks(capsys):
 def test_11_the_notebooks_search_and_loss_are_the_librarys():
     """The text's brute force, its convolution and mrf.nearest_patches agree;
     its eq. 2 is mrf.mrf_layer_loss, value and gradient."""
-    from style_lib import mrf
+    from style_lib.core import mrf
     ns = _namespace_with(NB11, "", ["extract_patches", "nearest_brute_force",
                                     "nearest_by_convolution", "mrf_loss"],
                          {"K": 3})            # the setup cell's patch side

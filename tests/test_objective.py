@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from style_lib import gradients, losses, objective, vgg
+from style_lib.core import gradients, losses, objective, vgg
 from style_lib.errors import SettingsError
 
 RNG = np.random.default_rng(3)
@@ -152,7 +152,7 @@ def test_set_style_targets_swaps_the_painting_in_place(extractor):
 
 
 def test_the_style_term_factory_knows_its_kinds(extractor):
-    from style_lib import style_terms
+    from style_lib.core import style_terms
     painting = [RNG.uniform(0, 255, (36, 36, 3)).astype(np.float32)]
     gram = style_terms.make_style_term("gram", extractor, painting, STYLE)
     assert [tuple(t.shape) for t in gram.targets[0]] == [(64, 64), (128, 128), (256, 256)]
@@ -161,7 +161,7 @@ def test_the_style_term_factory_knows_its_kinds(extractor):
 
 
 def test_set_content_changes_the_photo_without_retracing(demo_images):
-    from style_lib import optimize
+    from style_lib.pixel import optimize
     rng = np.random.default_rng(0)
     a, b = (rng.uniform(0, 255, (32, 32, 3)).astype(np.float32) for _ in range(2))
     stylizer = optimize.Stylizer(a, "starry_night", size=32, weights="imagenet",

@@ -2,7 +2,10 @@
 import numpy as np
 import pytest
 
-from style_lib import data, images, losses, optimize, settings
+from style_lib import settings
+from style_lib.core import losses
+from style_lib.io import data, images
+from style_lib.pixel import optimize
 from style_lib.errors import ImageError, SettingsError
 
 RNG = np.random.default_rng(0)
@@ -227,8 +230,8 @@ def test_a_negative_seed_is_one_clear_error():
 
 
 def test_recoloured_init_is_the_photo_in_the_paintings_colours():
-    from style_lib import color
-    from style_lib.quality import Judge
+    from style_lib.core import color
+    from style_lib.core.quality import Judge
     stylizer = optimize.Stylizer("tubingen", "starry_night", size=64, verbose=False)
     x0 = stylizer.initial_image("recoloured")
     mean, _ = color.channel_stats(x0)

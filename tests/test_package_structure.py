@@ -4,6 +4,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import style_lib
 
 ROOT = Path(style_lib.__file__).parent
@@ -75,3 +77,45 @@ def test_every_module_is_on_the_map():
     missing = sorted(m for m in modules if f"``{m}``" not in doc) + \
         sorted(p for p in packages if f"``{p}/``" not in doc)
     assert not missing, f"not in the map of style_lib/__init__.py: {missing}"
+
+
+#: The layers of the map in style_lib/__init__.py, lowest first: a module may
+#: import from its own layer or an earlier one, never from a later one.
+LAYERS = [
+    {"errors", "session", "vgg_layers", "settings", "files", "progress", "command_line"},
+    {"io", "arguments"},
+    {"core"},
+    {"pixel"},
+    {"teaching"},
+    {"fast", "adain", "video"},
+    {"checks", "figures", "cli", "__main__", "__init__"},
+]
+
+
+def _layer(module: str) -> int:
+    head = module.split(".")[0]
+    for number, names in enumerate(LAYERS):
+        if head in names:
+            return number
+    raise AssertionError(f"style_lib.{module} is in no layer of the map: add it to LAYERS")
+
+
+def test_no_module_imports_from_a_later_layer():
+    upward = []
+    for module, deps in _imports().items():
+        for target, _ in deps:
+            if target == "" or target.split(".")[0] == module.split(".")[0]:
+                continue
+            if _layer(target) > _layer(module):
+                upward.append(f"style_lib.{module} imports style_lib.{target}")
+    assert not upward, upward
+
+
+def test_the_old_top_level_names_say_where_the_module_went():
+    with pytest.raises(ImportError, match=r"style_lib\.io\.data.*from style_lib\.io import data"):
+        from style_lib import data  # noqa: F401
+    with pytest.raises(ImportError, match=r"style_lib\.session: write 'from style_lib import session'"):
+        from style_lib import config  # noqa: F401
+    for old, new in style_lib.MOVED.items():
+        assert (ROOT / (new.replace(".", "/") + ".py")).is_file(), new
+        assert not (ROOT / f"{old}.py").exists(), old

@@ -1,4 +1,4 @@
-"""Tests for style_lib.plots: each function returns a Figure with the right parts."""
+"""Tests for style_lib.teaching.plots: each function returns a Figure with the right parts."""
 from __future__ import annotations
 
 import matplotlib
@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from style_lib import plots  # noqa: E402
+from style_lib.teaching import plots  # noqa: E402
 from style_lib.errors import SettingsError  # noqa: E402
 
 

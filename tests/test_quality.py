@@ -1,11 +1,12 @@
-"""style_lib.quality: the judge of a finished picture, and the bench section built on it."""
+"""style_lib.core.quality: the judge of a finished picture, and the bench section built on it."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from style_lib import color, data, quality
-from style_lib.quality import Judge, Verdict
+from style_lib.core import color, quality
+from style_lib.io import data
+from style_lib.core.quality import Judge, Verdict
 
 SIZE = 64
 

@@ -1,4 +1,4 @@
-"""Tests for style_lib.runner: the slider app's engine, driven without ipywidgets."""
+"""Tests for style_lib.teaching.runner: the slider app's engine, driven without ipywidgets."""
 from __future__ import annotations
 
 import math
@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from tests.polling import TIMEOUT, wait_for
-from style_lib import runner as runner_module
+from style_lib.teaching import runner as runner_module
 from style_lib.errors import ImageError
-from style_lib.optimize import Progress
-from style_lib.runner import (HISTORY_KEYS, ConvergenceCheck, StyleRunner,
+from style_lib.pixel.optimize import Progress
+from style_lib.teaching.runner import (HISTORY_KEYS, ConvergenceCheck, StyleRunner,
                               one_line)
 from style_lib.settings import DEFAULT_STYLE_WEIGHT
 
@@ -247,7 +247,7 @@ def test_history_uses_unweighted_terms(make_runner) -> None:
 
 
 def test_the_runner_does_not_need_ipywidgets() -> None:
-    code = ("import sys, style_lib.runner; "
+    code = ("import sys, style_lib.teaching.runner; "
             "print('ipywidgets' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, timeout=120, check=True)
@@ -256,7 +256,7 @@ def test_the_runner_does_not_need_ipywidgets() -> None:
 
 def test_the_app_computes_in_the_fast_precision_and_refuses_a_bad_one(make_runner,
                                                                      monkeypatch) -> None:
-    from style_lib import vgg
+    from style_lib.core import vgg
     from style_lib.errors import SettingsError
     runner = make_runner()
     assert runner.precision == vgg.fast_precision()

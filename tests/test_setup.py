@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 import style_lib
-from style_lib import config
+from style_lib import session
 
 
 def _draws() -> tuple:
@@ -67,7 +67,7 @@ def test_setup_silences_python_log_lines(capsys):
 def test_too_old_a_library_gives_one_line_with_the_fix(monkeypatch, capsys, module, name,
                                                        old, fix):
     monkeypatch.setattr(module, "__version__", old)
-    with pytest.raises(config.VersionError) as info:
+    with pytest.raises(session.VersionError) as info:
         style_lib.setup()
     message = str(info.value)
     assert "\n" not in message
@@ -76,7 +76,7 @@ def test_too_old_a_library_gives_one_line_with_the_fix(monkeypatch, capsys, modu
 
 
 def test_too_old_a_python_gives_one_line_with_the_fix(monkeypatch):
-    monkeypatch.setattr(config.platform, "python_version", lambda: "3.9.18")
+    monkeypatch.setattr(session.platform, "python_version", lambda: "3.9.18")
     with pytest.raises(RuntimeError, match=r"^style_lib needs Python 3\.10 or newer, "
                                            r"found 3\.9\.18: .*make clean setup"):
         style_lib.setup()
@@ -86,14 +86,14 @@ def test_too_old_a_python_gives_one_line_with_the_fix(monkeypatch):
     ("2.16.0", (2, 16, 0)), ("2.16.0rc1", (2, 16, 0)), ("3.15.1.dev2025", (3, 15, 1)),
     ("3.10.12+", (3, 10, 12)), ("3", (3,))])
 def test_release_numbers(version, release):
-    assert config._release(version) == release
+    assert session._release(version) == release
 
 
 def test_new_enough_versions_pass():
-    assert config.check_versions({"Python": "3.10.0", "TensorFlow": "2.16.1",
+    assert session.check_versions({"Python": "3.10.0", "TensorFlow": "2.16.1",
                                   "Keras": "3.0.0"})["Keras"] == "3.0.0"
-    with pytest.raises(config.VersionError, match="TensorFlow 2.16"):
-        config.check_versions({"Python": "3.12.1", "TensorFlow": "2.9.3", "Keras": "3.3"})
+    with pytest.raises(session.VersionError, match="TensorFlow 2.16"):
+        session.check_versions({"Python": "3.12.1", "TensorFlow": "2.9.3", "Keras": "3.3"})
 
 
 def test_setup_draws_figures_inline_in_a_headless_kernel(tmp_path, monkeypatch):
@@ -104,7 +104,7 @@ def test_setup_draws_figures_inline_in_a_headless_kernel(tmp_path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("STYLE_LIB_QUICK", "1")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import numpy as np\nimport style_lib\nfrom style_lib import plots\n"
+        "import numpy as np\nimport style_lib\nfrom style_lib.teaching import plots\n"
         "style_lib.setup()\n"
         "plots.image_grid({'grey': np.full((16, 16, 3), 128.0)});")])
     NotebookClient(nb, timeout=300, kernel_name="python3",
@@ -114,5 +114,5 @@ def test_setup_draws_figures_inline_in_a_headless_kernel(tmp_path, monkeypatch):
 
 
 def test_inline_figures_is_a_no_op_outside_jupyter():
-    from style_lib import config
-    assert config.inline_figures() is False
+    from style_lib import session
+    assert session.inline_figures() is False

@@ -4,9 +4,11 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from style_lib import losses, optimize, settings, spatial
+from style_lib import settings
+from style_lib.core import losses, spatial
+from style_lib.pixel import optimize
 from style_lib.errors import SettingsError
-from style_lib.vgg import layer_info
+from style_lib.core.vgg import layer_info
 
 RNG = np.random.default_rng(3)
 SHALLOW = ("conv1_1", "conv2_1", "conv3_1")
@@ -73,7 +75,7 @@ def test_as_mask_reads_files_thresholds_and_resizes(tmp_path):
 
 
 def test_sky_mask_of_tubingen(demo_images):
-    from style_lib import data
+    from style_lib.io import data
     img = data.load("tubingen", max_size=128)
     m = spatial.sky_mask(img)
     assert m.shape == img.shape[:2] and 0 <= m.min() and m.max() <= 1

@@ -7,7 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from style_lib import cli, optimize, settings
+from style_lib import cli, settings
+from style_lib.pixel import optimize
 from style_lib.errors import SettingsError
 from style_lib.settings import StyleSettings
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from style_lib import data
+from style_lib.io import data
 from style_lib.errors import SettingsError
 from style_lib.video import __main__ as video_cli
 from style_lib.video import clips, flow, io, temporal

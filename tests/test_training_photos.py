@@ -1,4 +1,4 @@
-"""Tests for style_lib.training_photos: photos from pip wheels, offline (no TensorFlow maths)."""
+"""Tests for style_lib.io.training_photos: photos from pip wheels, offline (no TensorFlow maths)."""
 from __future__ import annotations
 
 import importlib.util
@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from style_lib import training_photos as tp
-from style_lib.data import UnknownImageError
+from style_lib.io import training_photos as tp
+from style_lib.io.data import UnknownImageError
 from style_lib.errors import ImageError, SettingsError, StyleLibError
 
 CREDITS_MD = Path(__file__).resolve().parent.parent / "images" / "CREDITS.md"

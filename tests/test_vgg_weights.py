@@ -18,7 +18,8 @@ import h5py
 import numpy as np
 import pytest
 
-from style_lib import vgg, vgg_weights
+from style_lib.core import vgg
+from style_lib.io import vgg_weights
 from style_lib.errors import DownloadError, WeightsError
 
 SHAPES = [(3, 3, c_in, c_out) for c_in, c_out in
@@ -179,4 +180,4 @@ def test_the_command_prints_one_line_and_exits_2(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("STYLE_LIB_WEIGHTS", str(tmp_path / "none"))
     assert vgg_weights.main([]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("python -m style_lib.vgg_weights: error: ") and len(err.splitlines()) == 1 and "make weights" in err
+    assert err.startswith("python -m style_lib.io.vgg_weights: error: ") and len(err.splitlines()) == 1 and "make weights" in err

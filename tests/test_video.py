@@ -27,7 +27,7 @@ _CACHE: dict[str, object] = {}
 @pytest.fixture
 def photo(demo_images) -> np.ndarray:
     if "photo" not in _CACHE:
-        from style_lib import data
+        from style_lib.io import data
         _CACHE["photo"] = data.load("tubingen", max_size=400)
     return _CACHE["photo"]
 

@@ -1,4 +1,4 @@
-"""Tests for style_lib.widgets: the slider app, driven from Python (no browser).
+"""Tests for style_lib.teaching.widgets: the slider app, driven from Python (no browser).
 
 Setting ``slider.value`` in Python runs the same observers as moving the
 slider in JupyterLab, so these tests cover the callbacks; tests/test_browser.py
@@ -18,11 +18,11 @@ import pytest
 from PIL import Image
 
 from tests.polling import TIMEOUT, wait_for
-from style_lib import plots, runner, widgets
+from style_lib.teaching import plots, runner, widgets
 from style_lib.errors import ImageError
-from style_lib.images import load_image, save_new_image, to_uint8
+from style_lib.io.images import load_image, save_new_image, to_uint8
 from style_lib.settings import DEFAULT_STYLE_LAYERS, DEFAULT_STYLE_WEIGHT
-from style_lib.widgets import StyleTransferApp, format_weight, settings_name
+from style_lib.teaching.widgets import StyleTransferApp, format_weight, settings_name
 
 SIZE = 48
 

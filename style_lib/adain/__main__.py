@@ -70,7 +70,7 @@ def _parser() -> cl.OneLineParser:
 
 
 def _train(args, argv: list[str], signals: cl.Signals) -> int:
-    from ..data import as_image
+    from ..io.data import as_image
     from ..fast.training import photo_folder, prepare_run_folder, strategy_for, write_loss_curve
     from .training import AdaINConfig, train
     config = AdaINConfig(paintings=tuple(args.paintings),
@@ -106,8 +106,8 @@ def _train(args, argv: list[str], signals: cl.Signals) -> int:
 
 
 def _stylize(args, signals: cl.Signals) -> int:
-    from ..data import as_image
-    from ..images import check_output_path, save_image
+    from ..io.data import as_image
+    from ..io.images import check_output_path, save_image
     from .model import AdaIN, check_alpha
     check_alpha(args.alpha)
     inputs = arg.input_paths(args.image, *args.painting,

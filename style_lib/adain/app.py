@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import StyleLibError
-from ..images import resize_image
-from ..widgets import load_upload, png_bytes, status_html
+from ..io.images import resize_image
+from ..teaching.widgets import load_upload, png_bytes, status_html
 from .model import AdaIN
 
 __all__ = ["AdaINApp"]

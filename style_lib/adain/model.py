@@ -24,7 +24,7 @@ import tensorflow as tf
 from ..errors import ImageError, SettingsError, WeightsError
 from ..fast.network import ReflectionConv, read_keras_model, save_model
 from ..settings import check_weight
-from ..vgg import FeatureExtractor
+from ..core.vgg import FeatureExtractor
 
 __all__ = ["ENCODER_LAYERS", "CONTENT_LAYER", "EPSILON", "channel_stats", "adain",
            "build_decoder", "AdaIN", "PRETRAINED_DIR", "load_pretrained", "load_decoder",
@@ -189,7 +189,7 @@ class AdaIN:
         The photo is padded to a multiple of 8 px (three poolings) and the
         picture cropped back, so any size works.
         """
-        from ..color import keep_photo_colors
+        from ..core.color import keep_photo_colors
         if preserve_color not in (None, "luminance"):
             raise SettingsError(f"preserve_color must be None or 'luminance', not "
                                 f"{preserve_color!r}.")
@@ -209,7 +209,7 @@ class AdaIN:
 
 
 def _pixels(image) -> np.ndarray:
-    from ..data import as_image
+    from ..io.data import as_image
     x = as_image(image)
     if min(x.shape[:2]) < 16:
         raise ImageError(f"the image is only {x.shape[1]}x{x.shape[0]} px; AdaIN needs at "

@@ -17,7 +17,7 @@ few thousand, against the paper's 160,000) painted textures over an
 unrecognisable photo (held-out layout correlation 0.33); ``λ = 4`` is the
 default.
 
-Content: random crops of the training photos (:mod:`style_lib.training_photos`);
+Content: random crops of the training photos (:mod:`style_lib.io.training_photos`);
 style: random crops of the training paintings (never the four held-out ones,
 :data:`HELD_OUT_PAINTINGS`), with their colour channels shuffled half of the
 time so that the decoder meets many more palettes than four. Checkpoints,
@@ -45,7 +45,7 @@ from ..errors import DivergedError, SettingsError
 from ..files import write_json
 from ..progress import progress_bar
 from ..settings import check_size, check_steps, check_weight
-from ..vgg import FeatureExtractor
+from ..core.vgg import FeatureExtractor
 from ..fast.training import load_photos, prepare_run_folder, random_crops, resumed_history
 from .model import CONTENT_LAYER, ENCODER_LAYERS, adain, build_decoder, channel_stats, \
     save_decoder
@@ -87,7 +87,7 @@ class AdaINConfig:
 
     def checked(self) -> "AdaINConfig":
         """A copy with the photos filled in, or SettingsError."""
-        from .. import training_photos
+        from ..io import training_photos
         check_size(self.size)
         check_steps(self.steps)
         if self.size % 8:
@@ -138,7 +138,7 @@ def painting_crops(paintings: Sequence[np.ndarray], size: int, seed: int = 0,
 
 
 def _paintings(names: Sequence[str], max_size: int) -> list[np.ndarray]:
-    from ..data import as_image
+    from ..io.data import as_image
     return [as_image(name, max_size) for name in names]
 
 
@@ -292,9 +292,9 @@ def train(config: AdaINConfig, out_dir: str | os.PathLike, *,
 
 
 def held_out_judges(size: int = 256) -> dict[tuple[str, str], Any]:
-    """A :class:`style_lib.quality.Judge` per held-out photo and held-out painting."""
-    from .. import training_photos
-    from ..quality import Judge
+    """A :class:`style_lib.core.quality.Judge` per held-out photo and held-out painting."""
+    from ..io import training_photos
+    from ..core.quality import Judge
     return {(photo, painting): Judge(training_photos.center_squares([photo], size)[0],
                                      painting, size=size)
             for photo in training_photos.HELD_OUT_NAMES for painting in HELD_OUT_PAINTINGS}
@@ -304,7 +304,7 @@ def held_out_quality(decoder: keras.Model, judges: dict[tuple[str, str], Any],
                      precision: str = "auto") -> dict[str, float]:
     """Mean and worst style distance (relative to the photo's) and worst layout of
     ``decoder``'s pictures of the held-out photos in the held-out paintings."""
-    from ..data import as_image
+    from ..io.data import as_image
     from .model import AdaIN
     model = AdaIN(decoder, precision=precision)
     verdicts = [judge(model(judge.photo, as_image(painting, max(judge.photo.shape[:2]))))

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import color
+from ..core import color
 from .engine import TOLERANCE, _Case, _Checker, _Mismatch, rel_error
 
 
@@ -22,7 +22,7 @@ def check_combine_luminance(fn: Callable) -> bool:
     Only pixels whose result stays inside ``[0, 255]`` are compared, so
     clipping is up to you. Returns True if everything agrees.
     """
-    chk = _Checker(fn, "combine_luminance", "style_lib.color.combine_luminance",
+    chk = _Checker(fn, "combine_luminance", "style_lib.core.color.combine_luminance",
                    shapes="stylised, content and the result are all (H, W, 3)")
     rng = np.random.default_rng(1)
     try:

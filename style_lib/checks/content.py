@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import losses
+from ..core import losses
 from .engine import (_Case, _Checker, _match_factor, _match_mistakes,
                      _Mismatch, _relu_features, _sizes)
 
@@ -18,7 +18,7 @@ def check_content_loss(fn: Callable) -> bool:
     inputs of shape ``(1, H, W, C)`` or ``(H, W, C)``. Returns True if
     everything agrees.
     """
-    chk = _Checker(fn, "content_loss", "style_lib.losses.content_loss")
+    chk = _Checker(fn, "content_loss", "style_lib.core.losses.content_loss")
     rng = np.random.default_rng(1)
     shapes = [((1, 6, 5, 4), "tf.Tensor"), ((7, 3, 8), "NumPy"),
               ((1, 4, 9, 5), "NumPy"), ((5, 5, 6), "tf.Tensor")]
@@ -50,7 +50,7 @@ def check_content_loss(fn: Callable) -> bool:
     except _Mismatch:
         return False
     return chk.success(f"{chk.name} computes 1/2 * sum((F - P)**2) like "
-                       "style_lib.losses.content_loss.")
+                       "style_lib.core.losses.content_loss.")
 
 
 def _content_np(f, p) -> np.ndarray:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import losses
+from ..core import losses
 from .engine import (GRAM_SHAPES, TOLERANCE, _Case, _Checker, _gram_np, _match_factor,
                      _match_mistakes, _Mismatch, _relu_features, _sizes,
                      rel_error)
@@ -24,7 +24,7 @@ def check_gram_matrix(fn: Callable, *, batch: bool = False) -> bool:
     and ``M = H * W``. With ``batch=True`` also ``(B, H, W, C) -> (B, C, C)``.
     Returns True if everything agrees.
     """
-    chk = _Checker(fn, "gram_matrix", "style_lib.losses.gram_matrix", shapes=GRAM_SHAPES)
+    chk = _Checker(fn, "gram_matrix", "style_lib.core.losses.gram_matrix", shapes=GRAM_SHAPES)
     rng = np.random.default_rng(0)
     shapes = [((1, 6, 5, 4), "tf.Tensor"), ((7, 3, 8), "NumPy"),
               ((1, 4, 9, 5), "NumPy"), ((5, 5, 6), "tf.Tensor")]
@@ -73,7 +73,7 @@ def check_gram_matrix(fn: Callable, *, batch: bool = False) -> bool:
     except _Mismatch:
         return False
     return chk.success(f"{chk.name} computes G = F^T F / M like "
-                       "style_lib.losses.gram_matrix.")
+                       "style_lib.core.losses.gram_matrix.")
 
 
 def _gram_shape_hint(got, want, case: _Case) -> str | None:
@@ -163,8 +163,8 @@ def check_guided_gram(fn: Callable) -> bool:
     ``(1, H, W, C)`` (``(1, C, C)`` is fine for the latter) and a mask
     ``(H, W)`` of weights in ``[0, 1]``. Returns True if everything agrees.
     """
-    from .. import spatial
-    chk = _Checker(fn, "guided_gram", "style_lib.spatial.guided_gram",
+    from ..core import spatial
+    chk = _Checker(fn, "guided_gram", "style_lib.core.spatial.guided_gram",
                    shapes=GRAM_SHAPES + "; the mask (H, W) becomes (H*W, 1) or (H, W, 1)")
     rng = np.random.default_rng(6)
     shapes = [((1, 6, 5, 4), "tf.Tensor"), ((7, 3, 8), "NumPy"),
@@ -208,7 +208,7 @@ def check_guided_gram(fn: Callable) -> bool:
     except _Mismatch:
         return False
     return chk.success(f"{chk.name} computes (F*m)^T (F*m) / sum(m^2) like "
-                       "style_lib.spatial.guided_gram.")
+                       "style_lib.core.spatial.guided_gram.")
 
 
 def _diagnose_guided(got, want, case: _Case) -> str | None:

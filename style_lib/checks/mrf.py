@@ -12,18 +12,18 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import mrf
+from ..core import mrf
 from .engine import TOLERANCE, _Case, _Checker, _Mismatch, rel_error
 
 
 def check_extract_patches(fn: Callable) -> bool:
-    """Check ``fn(features, size) -> patches`` against :func:`style_lib.mrf.extract_patches`.
+    """Check ``fn(features, size) -> patches`` against :func:`style_lib.core.mrf.extract_patches`.
 
     ``features`` ``(h, w, C)``; the result ``(n, size, size, C)`` with
     ``n = (h - size + 1) (w - size + 1)``, stride 1, patch ``i`` at corner
     ``(i // nw, i % nw)``. Returns True if everything agrees.
     """
-    chk = _Checker(fn, "extract_patches", "style_lib.mrf.extract_patches",
+    chk = _Checker(fn, "extract_patches", "style_lib.core.mrf.extract_patches",
                    shapes="features (h, w, C) -> patches (n, size, size, C), "
                           "n = (h - size + 1) * (w - size + 1)")
     rng = np.random.default_rng(11)
@@ -46,7 +46,7 @@ def check_extract_patches(fn: Callable) -> bool:
     except _Mismatch:
         return False
     return chk.success(f"{chk.name} cuts out every patch like "
-                       "style_lib.mrf.extract_patches.")
+                       "style_lib.core.mrf.extract_patches.")
 
 
 def extract_patches_np(x: np.ndarray, size: int) -> np.ndarray:
@@ -80,7 +80,7 @@ def _diagnose_patches(got, want, x, size) -> str | None:
 
 def check_normalized_cross_correlation(fn: Callable) -> bool:
     """Check ``fn(features, style_patches) -> ncc`` against
-    :func:`style_lib.mrf.normalized_cross_correlation`.
+    :func:`style_lib.core.mrf.normalized_cross_correlation`.
 
     ``features`` ``(h, w, C)``, ``style_patches`` ``(n, k, k, C)``; the
     result ``(h - k + 1, w - k + 1, n)``: entry ``[r, c, j]`` is
@@ -88,7 +88,7 @@ def check_normalized_cross_correlation(fn: Callable) -> bool:
     Returns True if everything agrees.
     """
     chk = _Checker(fn, "normalized_cross_correlation",
-                   "style_lib.mrf.normalized_cross_correlation",
+                   "style_lib.core.mrf.normalized_cross_correlation",
                    shapes="features (h, w, C), style_patches (n, k, k, C) -> "
                           "(h - k + 1, w - k + 1, n)")
     rng = np.random.default_rng(12)
@@ -123,7 +123,7 @@ def check_normalized_cross_correlation(fn: Callable) -> bool:
     except _Mismatch:
         return False
     return chk.success(f"{chk.name} computes eq. 3's cosines like "
-                       "style_lib.mrf.normalized_cross_correlation.")
+                       "style_lib.core.mrf.normalized_cross_correlation.")
 
 
 def _diagnose_ncc(got, want, x, q) -> str | None:

@@ -12,13 +12,13 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from .. import losses
+from ..core import losses
 from .engine import (GRAM_SHAPES, _Case, _Checker, _gram_np, _match_factor,
                      _match_mistakes, _Mismatch, _relu_features, _sizes)
 
 
 def check_style_loss(fn: Callable, *, multi_layer: bool | None = None) -> bool:
-    """Check a style loss against ``style_lib.losses``.
+    """Check a style loss against ``style_lib.core.losses``.
 
     Two signatures are accepted (``multi_layer=None`` tries ``fn`` on dicts
     of layers first, and checks it as a one-layer loss if that fails):
@@ -37,7 +37,7 @@ def check_style_loss(fn: Callable, *, multi_layer: bool | None = None) -> bool:
         multi_layer = _takes_dicts(fn)
     if multi_layer:
         return _check_multi_layer_style(fn)
-    chk = _Checker(fn, "style_loss", "style_lib.losses.style_layer_loss",
+    chk = _Checker(fn, "style_loss", "style_lib.core.losses.style_layer_loss",
                    shapes=GRAM_SHAPES + "; the target Gram A is (N, N) too")
     print("  (a one-layer style_layer_loss(features, target_gram); for eq. 5 over "
           "dicts of layers call check_style_loss(fn, multi_layer=True))")
@@ -75,7 +75,7 @@ def check_style_loss(fn: Callable, *, multi_layer: bool | None = None) -> bool:
     except _Mismatch:
         return False
     return chk.success(f"{chk.name} computes 1/(4 N^2) sum((G - A)^2) like "
-                       "style_lib.losses.style_layer_loss.")
+                       "style_lib.core.losses.style_layer_loss.")
 
 
 # ----------------------------------------------------------- one layer ---
@@ -159,7 +159,7 @@ def _takes_dicts(fn: Callable) -> bool:
 
 def _check_multi_layer_style(fn: Callable) -> bool:
     """Check eq. 5 on dicts of 3 layers: default weights 1/L, and given ones."""
-    chk = _Checker(fn, "style_loss", "style_lib.losses.style_loss",
+    chk = _Checker(fn, "style_loss", "style_lib.core.losses.style_loss",
                    shapes=GRAM_SHAPES + " at each layer")
     print("  (a multi-layer style_loss(features_by_layer, targets_by_layer))")
     rng = np.random.default_rng(3)
@@ -216,7 +216,7 @@ def _check_multi_layer_style(fn: Callable) -> bool:
     except _Mismatch:
         return False
     return chk.success(f"{chk.name} computes sum_l w_l E_l like "
-                       "style_lib.losses.style_loss.")
+                       "style_lib.core.losses.style_loss.")
 
 
 def _multi_layer_exception_hint(chk: _Checker, err: Exception, case: _Case) -> str:

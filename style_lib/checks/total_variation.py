@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import losses
+from ..core import losses
 from .engine import _Case, _Checker, _match_factor, _match_mistakes, _Mismatch
 
 
@@ -20,7 +20,7 @@ def check_total_variation(fn: Callable) -> bool:
     over all channels, for ``(1, H, W, 3)`` and ``(H, W, 3)`` images.
     Returns True if everything agrees.
     """
-    chk = _Checker(fn, "total_variation", "style_lib.losses.total_variation_loss",
+    chk = _Checker(fn, "total_variation", "style_lib.core.losses.total_variation_loss",
                    shapes="the row differences x[..., 1:, :, :] - x[..., :-1, :, :] are "
                           "(H-1, W, 3), the column differences (H, W-1, 3)")
     rng = np.random.default_rng(4)
@@ -53,7 +53,7 @@ def check_total_variation(fn: Callable) -> bool:
     except _Mismatch:
         return False
     return chk.success(f"{chk.name} computes sum(dy^2) + sum(dx^2) like "
-                       "style_lib.losses.total_variation_loss.")
+                       "style_lib.core.losses.total_variation_loss.")
 
 
 def _tv_np(x) -> np.ndarray:

@@ -10,20 +10,20 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import vgg
+from ..core import vgg
 from .engine import _Case, _Checker, _match_factor, _match_mistakes, _Mismatch
 
 
 # ---------------------------------------------------------- preprocess ---
 
 def check_preprocess(fn: Callable) -> bool:
-    """Check ``fn(images) -> VGG input`` against ``style_lib.vgg.preprocess``.
+    """Check ``fn(images) -> VGG input`` against ``style_lib.core.vgg.preprocess``.
 
     Expected: RGB in ``[0, 255]`` -> BGR minus ``vgg.BGR_MEAN``, same
     shape, for ``(1, H, W, 3)`` and ``(H, W, 3)``. Returns True if everything
     agrees.
     """
-    chk = _Checker(fn, "preprocess", "style_lib.vgg.preprocess")
+    chk = _Checker(fn, "preprocess", "style_lib.core.vgg.preprocess")
     rng = np.random.default_rng(5)
     shapes = [((1, 6, 5, 3), "tf.Tensor"), ((7, 4, 3), "NumPy"),
               ((2, 5, 4, 3), "NumPy"), ((6, 6, 3), "tf.Tensor")]
@@ -46,7 +46,7 @@ def check_preprocess(fn: Callable) -> bool:
     except _Mismatch:
         return False
     return chk.success(f"{chk.name} turns RGB [0, 255] into BGR minus the "
-                       "ImageNet mean, like style_lib.vgg.preprocess.")
+                       "ImageNet mean, like style_lib.core.vgg.preprocess.")
 
 
 def _diagnose_pre(got, want, case: _Case) -> str | None:
@@ -97,7 +97,7 @@ def check_feature_shape(fn: Callable) -> bool:
     convolutions keep the size, each 2x2 pool halves it, rounding down).
     Checked for all 18 layers at several image sizes, odd ones included.
     """
-    chk = _Checker(fn, "feature_shape", "style_lib.vgg.LAYERS")
+    chk = _Checker(fn, "feature_shape", "style_lib.core.vgg.LAYERS")
     sizes = [(256, 256), (224, 320), (97, 131), (64, 48)]
     try:
         for h, w in sizes:
@@ -155,7 +155,7 @@ def check_receptive_field(fn: Callable) -> bool:
     2x2 pool adds ``jump`` and then doubles the jump. Checked for all 18
     layers against ``vgg.layer_info(layer).receptive_field``.
     """
-    chk = _Checker(fn, "receptive_field", "style_lib.vgg.LAYERS")
+    chk = _Checker(fn, "receptive_field", "style_lib.core.vgg.LAYERS")
     try:
         for layer in vgg.LAYERS:
             got = chk.invoke((layer.name,), f"{chk.name}({layer.name!r})",

@@ -125,7 +125,7 @@ def _train(args, argv: list[str], signals: cl.Signals) -> int:
         config = TrainConfig(**settings)
     out = args.out.expanduser()
     config = config.checked()
-    from ..data import as_image
+    from ..io.data import as_image
     for painting in config.styles:          # a missing or broken painting: now, not later
         as_image(painting)
     prepare_run_folder(out, config, resume=not args.overwrite)   # before any file is written
@@ -151,8 +151,8 @@ def _train(args, argv: list[str], signals: cl.Signals) -> int:
 
 
 def _stylize(args, signals: cl.Signals) -> int:
-    from ..data import as_image
-    from ..images import check_output_path, save_image
+    from ..io.data import as_image
+    from ..io.images import check_output_path, save_image
     from .network import load_model, stylize_fast
     inputs = arg.input_paths(args.image, args.model)
     check_output_path(args.output, inputs=inputs, overwrite=args.overwrite)

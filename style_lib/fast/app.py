@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import StyleLibError
-from ..images import resize_image
-from ..vgg import check_precision
-from ..widgets import load_upload, png_bytes, status_html
+from ..io.images import resize_image
+from ..core.vgg import check_precision
+from ..teaching.widgets import load_upload, png_bytes, status_html
 from .network import stylize_fast
 
 __all__ = ["FastStyleApp"]

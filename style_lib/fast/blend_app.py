@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import StyleLibError
-from ..images import resize_image
-from ..vgg import check_precision
-from ..widgets import png_bytes, status_html
+from ..io.images import resize_image
+from ..core.vgg import check_precision
+from ..teaching.widgets import png_bytes, status_html
 from .network import style_names, stylize_fast
 
 __all__ = ["StyleBlendApp"]

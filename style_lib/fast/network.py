@@ -375,16 +375,16 @@ def stylize_fast(model: keras.Model, image, *, style=None, batch_size: int = 4,
         bfloat16 with the same weights: about 2x faster where the hardware
         computes it natively, pixels within a few levels of float32) or
         ``"auto"`` (bfloat16 only where native; see
-        :func:`style_lib.vgg.fast_precision`).
+        :func:`style_lib.core.vgg.fast_precision`).
       preserve_color: None, or ``"luminance"``: keep the photo's colours
         (the picture's luminance with the photo's chroma,
-        :func:`style_lib.color.keep_photo_colors`).
+        :func:`style_lib.core.color.keep_photo_colors`).
     Returns:
       float32 ``(H, W, 3)`` (or ``(B, H, W, 3)``) in ``[0, 255]``.
     """
-    from ..color import keep_photo_colors
-    from ..data import as_image
-    from ..vgg import check_precision
+    from ..core.color import keep_photo_colors
+    from ..io.data import as_image
+    from ..core.vgg import check_precision
     if preserve_color not in (None, "luminance"):
         raise SettingsError(f"preserve_color for a fast network must be None or 'luminance', "
                             f"not {preserve_color!r} (the painting's colours are in its "

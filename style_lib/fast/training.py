@@ -6,9 +6,9 @@ Johnson et al. minimise the *same* ``J``, summed over a batch of photos
 
     θ* = argmin_θ  Σ_p J(f_θ(p); content target = VGG features of p)
 
-:func:`train` builds that objective from :class:`style_lib.objective.StyleObjective`
+:func:`train` builds that objective from :class:`style_lib.core.objective.StyleObjective`
 (the class the pixel optimiser uses, unchanged) and minimises it with Adam
-on random crops of the training photos (:mod:`style_lib.training_photos`).
+on random crops of the training photos (:mod:`style_lib.io.training_photos`).
 It checkpoints, resumes, keeps the last checkpoint on Ctrl-C, and runs
 unchanged on one CPU, one GPU or several devices (pass a
 ``tf.distribute`` strategy, e.g. ``MirroredStrategy``).
@@ -43,11 +43,11 @@ from ..command_line import signals_deferred
 from ..errors import DivergedError, SettingsError
 from ..files import write_json
 from ..progress import progress_bar
-from ..images import resize_image
-from ..objective import StyleObjective, style_targets
-from ..optimize import HISTORY_KEYS
+from ..io.images import resize_image
+from ..core.objective import StyleObjective, style_targets
+from ..pixel.optimize import HISTORY_KEYS
 from ..settings import check_size, check_steps, check_weight
-from ..vgg import FeatureExtractor
+from ..core.vgg import FeatureExtractor
 from .network import build_transform_net, load_model, output_kind, save_model, style_names
 
 __all__ = ["TrainConfig", "TrainResult", "train", "strategy_for", "check_run_folder", "prepare_run_folder", "add_style_config", "random_crops", "smoothed",
@@ -66,7 +66,7 @@ class TrainConfig:
 
     ``style``: demo painting name or path, or a tuple of several (one
     network for all: conditional instance normalisation); ``photos``: training photo names
-    (default: :data:`style_lib.training_photos.TRAINING_NAMES`); ``size``:
+    (default: :data:`style_lib.io.training_photos.TRAINING_NAMES`); ``size``:
     side of the square random crops (px); ``style_size``: longest side of
     the painting when its Gram targets are computed; weights α, β, γ of
     ``J`` per picture; ``width`` and ``upsample`` as for
@@ -108,7 +108,7 @@ class TrainConfig:
 
     def checked(self) -> "TrainConfig":
         """Return a copy with photos filled in, or raise SettingsError."""
-        from .. import training_photos
+        from ..io import training_photos
         check_size(self.size)
         check_size(self.style_size)
         check_steps(self.steps)
@@ -203,7 +203,7 @@ def _objective(config: TrainConfig) -> tuple[StyleObjective, list[list[tf.Tensor
     The objective holds one painting's targets, as variables: assign another
     painting's to switch (no retracing, one style term per picture).
     """
-    from ..data import as_image
+    from ..io.data import as_image
     layers = list(dict.fromkeys(config.content_layers + config.style_layers))
     extractor = FeatureExtractor(layers, precision=config.precision, verbose=False)
     paintings = [as_image(name, config.style_size) for name in config.styles]
@@ -219,8 +219,8 @@ def _objective(config: TrainConfig) -> tuple[StyleObjective, list[list[tf.Tensor
 def load_photos(names: Sequence[str], max_size: int) -> tuple[list[np.ndarray], list[str]]:
     """Return the training photos ``names`` (training-photo names or image files)
     as ``(H, W, 3)`` float32 arrays, longest side ``max_size``, and their groups."""
-    from .. import training_photos
-    from ..data import as_image
+    from ..io import training_photos
+    from ..io.data import as_image
     photos, groups = [], []
     for name in names:
         if name in training_photos.NAMES:
@@ -240,10 +240,10 @@ def photo_folder(*paths: str | os.PathLike) -> tuple[str, ...]:
     """Return the photos to train on from folders, files and training-photo names.
 
     A folder gives its image files (sorted, not its subfolders); a file or a
-    name (:data:`style_lib.training_photos.NAMES`) is kept as it is. Raises
+    name (:data:`style_lib.io.training_photos.NAMES`) is kept as it is. Raises
     SettingsError naming the fix when a folder holds no image.
     """
-    from .. import training_photos
+    from ..io import training_photos
     out: list[str] = []
     for path in paths:
         text = os.fspath(path)
@@ -368,7 +368,7 @@ def write_loss_curve(out: Path, history: dict[str, list[float]], *, title: str,
     """``out/loss.png``: the smoothed loss terms of ``history`` (a training
     command writes it beside the model); nothing for an empty history."""
     from ..files import write_bytes
-    from ..plots import loss_plot_png
+    from ..teaching.plots import loss_plot_png
     if not history.get("step"):
         return
     with signals_deferred():
@@ -588,9 +588,9 @@ def _no_retracing_warnings():
 
 
 def held_out_judges(paintings: Sequence[str], size: int = EVAL_SIZE) -> dict[tuple[str, str], Any]:
-    """Return a :class:`style_lib.quality.Judge` per (held-out photo, painting), at ``size``."""
-    from .. import training_photos
-    from ..quality import Judge
+    """Return a :class:`style_lib.core.quality.Judge` per (held-out photo, painting), at ``size``."""
+    from ..io import training_photos
+    from ..core.quality import Judge
     with _no_retracing_warnings():
         return {(photo, painting): Judge(training_photos.center_squares([photo], size)[0],
                                          painting, size=size)

@@ -79,7 +79,7 @@ _share = arg.checked(float, _check_share, "a number from 0 to 1")
 def load_clip(spec: str, *, size: int, frames: int | None):
     """The :class:`~style_lib.video.clips.Clip` named by a CLIP argument."""
     from . import clips, io
-    from ..data import as_image
+    from ..io.data import as_image
     if spec.startswith("pan:"):
         image = as_image(spec[4:])
         h, w = image.shape[:2]
@@ -125,7 +125,7 @@ def _run(args, signals: cl.Signals) -> int:
     progress = not args.quiet
     if args.method == "adain":
         from ..adain.model import AdaIN
-        from ..data import as_image
+        from ..io.data import as_image
         painting = as_image(args.style, args.size)
         result = temporal.stylize_clip_adain(
             AdaIN(args.model, precision=args.precision), clip.frames, painting,

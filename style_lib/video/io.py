@@ -70,7 +70,7 @@ def check_video_path(path: PathLike, *, inputs: Iterable[PathLike] = (),
     exists and is writable and, with ``overwrite=False``, that no file of
     that name exists. Call it early to fail before a long run.
     """
-    from ..images import same_file
+    from ..io.images import same_file
     try:
         out = Path(os.fspath(path)).expanduser()
     except TypeError:

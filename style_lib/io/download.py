@@ -33,9 +33,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from .catalogue import CACHE_SUFFIX, COMMITTED, CREDITS, NAMES, REMOTE_FILES, check_name
-from .config import offline
-from .errors import DownloadError, ImageError, SettingsError
-from .files import atomic_path, write_text
+from ..session import offline
+from ..errors import DownloadError, ImageError, SettingsError
+from ..files import atomic_path, write_text
 from .images import load_image, to_srgb
 
 __all__ = ["USER_AGENT", "cache_dir", "cache_path", "download_urls", "path", "load",
@@ -60,7 +60,8 @@ EN_WIKIPEDIA_BASE = "https://en.wikipedia.org"
 #: Thumbnail widths Wikimedia still renders (others get HTTP 429).
 STANDARD_WIDTHS = (20, 40, 60, 120, 250, 330, 500, 960, 1280, 1920, 3840)
 
-_REPO_IMAGES = Path(__file__).resolve().parent.parent / "images"
+#: The committed demo images (the repository's ``images/`` folder).
+REPO_IMAGES = Path(__file__).resolve().parents[2] / "images"
 
 
 def cache_dir() -> Path:
@@ -78,7 +79,7 @@ def cache_path(name: str) -> Path:
     """Where ``name`` lives locally (committed file for chelsea/coffee/rocket, else the cache)."""
     name = check_name(name)
     if name in COMMITTED:
-        return _REPO_IMAGES / CREDITS[name].filename
+        return REPO_IMAGES / CREDITS[name].filename
     return cache_dir() / (name + CACHE_SUFFIX)
 
 
@@ -322,7 +323,7 @@ def path(name: str) -> Path:
 
 
 def load(name: str, max_size: int | None = None) -> np.ndarray:
-    """Demo image ``name`` as float32 (H, W, 3) in [0, 255]; see :func:`style_lib.images.load_image`.
+    """Demo image ``name`` as float32 (H, W, 3) in [0, 255]; see :func:`style_lib.io.images.load_image`.
 
     A damaged cached copy (undecodable, or not the size its sidecar records) is
     fetched again; the new copy is checked before it replaces the old one.

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageError, SettingsError
-from .files import atomic_path
+from ..errors import ImageError, SettingsError
+from ..files import atomic_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -456,7 +456,7 @@ def resize_image(image: Any, size: int) -> np.ndarray:
     if image.ndim != 3 or image.shape[-1] != 3:
         raise SettingsError(f"expected an RGB image of shape (H, W, 3), got "
                             f"{image.shape}. Fix: load it with "
-                            "style_lib.images.load_image.")
+                            "style_lib.io.images.load_image.")
     h, w = image.shape[:2]
     scale = size / max(h, w)
     new = (max(1, round(h * scale)), max(1, round(w * scale)))

@@ -17,7 +17,7 @@ index ``NN(i)`` is held fixed while differentiating, as in the reference
 code (chuanli11/CNNMRF), so the gradient of eq. 2 pulls each patch towards
 its match.
 
-The loss plugs into :class:`style_lib.objective.StyleObjective` unchanged:
+The loss plugs into :class:`style_lib.core.objective.StyleObjective` unchanged:
 the per-layer "target" is an :class:`MRFTarget` (the painting's patch bank)
 instead of a Gram matrix, and :func:`mrf_layer_loss` replaces the Gram
 layer loss. ``stylize(..., style_loss="mrf")`` wires them up.
@@ -31,8 +31,8 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from .errors import SettingsError
-from .settings import MRF_STYLE_LAYERS, MRF_STYLE_WEIGHT, MRFSettings, as_settings  # noqa: F401 (re-exported)
+from ..errors import SettingsError
+from ..settings import MRF_STYLE_LAYERS, MRF_STYLE_WEIGHT, MRFSettings, as_settings  # noqa: F401 (re-exported)
 from .vgg import FeatureExtractor, layer_info
 
 __all__ = ["MRF_STYLE_LAYERS", "MRF_STYLE_WEIGHT", "MRFSettings", "MRFTarget",

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import SettingsError
+from ..errors import SettingsError
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -85,9 +85,9 @@ def image_grid(images: Any, titles: Sequence[str] | None = None, *,
     """Return a Figure showing images ``(H, W, 3)`` in ``[0, 255]`` in a grid.
 
     ``images`` is a list, a dict ``title -> image`` or a batch
-    ``(N, H, W, 3)``. Same as :func:`style_lib.images.show_images`.
+    ``(N, H, W, 3)``. Same as :func:`style_lib.io.images.show_images`.
     """
-    from .images import show_images
+    from ..io.images import show_images
     return show_images(images, titles, ncols=ncols, size=size,
                        suptitle=suptitle)
 
@@ -228,7 +228,7 @@ def feature_maps_by_layer(rows: Mapping[str, Any], *, n: int = 8,
                                          (size * aspect + 0.3) * len(arrays)
                                          + (0.4 if suptitle else 0.0)))
     if image is not None:
-        from .images import to_uint8
+        from ..io.images import to_uint8
         image = to_uint8(image)
     for r, (label, arr) in enumerate(arrays.items()):
         chans = list(channels) if channels is not None else \
@@ -438,7 +438,7 @@ def mask_overlay(image: Any, masks: Mapping[str, Any], *, size: float = 3.0,
       colours: one RGB tint per mask, in order (pick each painting's main
         colour, e.g. blue for The Starry Night, orange for The Scream).
     """
-    from .images import to_uint8
+    from ..io.images import to_uint8
     img = to_uint8(image).astype(np.float32)
     if not masks:
         raise SettingsError("mask_overlay() got no masks.")
@@ -451,7 +451,7 @@ def mask_overlay(image: Any, masks: Mapping[str, Any], *, size: float = 3.0,
         tint = np.array(colours[i % len(colours)], np.float32)
         a = alpha * m[..., None]
         panels[str(title)] = (1 - a) * img + a * tint
-    from .images import show_images
+    from ..io.images import show_images
     return show_images(panels, size=size)
 
 
@@ -466,7 +466,7 @@ def crop_comparison(images: Mapping[str, Any], box: Sequence[float], *,
     """
     from matplotlib.patches import Rectangle
 
-    from .images import to_uint8
+    from ..io.images import to_uint8
     if not images:
         raise SettingsError("crop_comparison() got no images.")
     arrays = {str(k): to_uint8(v) for k, v in images.items()}

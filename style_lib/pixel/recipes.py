@@ -2,7 +2,7 @@
 
 ``stylize`` with its defaults optimises the paper's objective from the photo
 in float32, which is what the notebooks teach with. To *finish* a picture
-(:class:`style_lib.quality.Judge`: style distance at most 0.3 x the photo's,
+(:class:`style_lib.core.quality.Judge`: style distance at most 0.3 x the photo's,
 layout correlation at least 0.9) fastest on a CPU, four measured changes
 add up (tubingen x the demo paintings, 2-core CPU, 256 px; see
 ``benchmarks/RESULTS.md``):
@@ -15,17 +15,17 @@ add up (tubingen x the demo paintings, 2-core CPU, 256 px; see
    (``precision="auto"``): about half the time per step;
 4. a first stage at half the size (a quarter of the pixels, so about a
    quarter of the time per step), upsampled as the start of the full-size
-   stage (:func:`style_lib.large.coarse_to_fine`).
+   stage (:func:`style_lib.pixel.large.coarse_to_fine`).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from . import config
-from .data import as_image
+from .. import session
+from ..io.data import as_image
 from .large import CoarseToFineResult, coarse_to_fine
-from .images import resize_image
-from .settings import check_size, check_steps, check_weight, default_style_weight
+from ..io.images import resize_image
+from ..settings import check_size, check_steps, check_weight, default_style_weight
 
 __all__ = ["stylize_in_seconds", "STYLE_BOOST", "COARSE_STEPS"]
 
@@ -40,11 +40,11 @@ def stylize_in_seconds(content, style, *, size: int = 256, steps: int | None = N
                        style_boost: float = STYLE_BOOST,
                        precision: str = "auto", **stylize_kwargs: Any
                        ) -> CoarseToFineResult:
-    """Return a :class:`~style_lib.large.CoarseToFineResult` (``.image``
+    """Return a :class:`~style_lib.pixel.large.CoarseToFineResult` (``.image``
     ``(H, W, 3)`` in ``[0, 255]`` at ``size``) made by the fast recipe above.
 
     Args:
-      content, style: as for :func:`style_lib.optimize.stylize`.
+      content, style: as for :func:`style_lib.pixel.optimize.stylize`.
       size: longest side of the result (the first stage runs at half).
       steps: L-BFGS steps at ``size`` (default 30, quick mode 5); every demo
         painting was finished within 16 at 256 px.
@@ -57,7 +57,7 @@ def stylize_in_seconds(content, style, *, size: int = 256, steps: int | None = N
         ``progress``, ...); ``init`` defaults to ``"recoloured"``.
     """
     size = check_size(size)
-    steps = check_steps(config.pick(full=30, quick=5) if steps is None else steps)
+    steps = check_steps(session.pick(full=30, quick=5) if steps is None else steps)
     check_weight("style_boost", style_boost)
     shape = resize_image(as_image(content), size).shape[:2]
     stylize_kwargs.setdefault("init", "recoloured")

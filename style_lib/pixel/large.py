@@ -6,8 +6,8 @@ canvas they cover a smaller part of the scene. *Coarse-to-fine* (Gatys et
 al., "Controlling Perceptual Factors in Neural Style Transfer", CVPR 2017,
 section 5) stylises a small image first, upsamples the result and uses it
 as the start image at the next size, where fewer steps suffice to add the
-fine detail. It wraps :func:`style_lib.optimize.stylize` from outside; the
-memory a run needs is :mod:`style_lib.memory`'s business.
+fine detail. It wraps :func:`style_lib.pixel.optimize.stylize` from outside; the
+memory a run needs is :mod:`style_lib.pixel.memory`'s business.
 """
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from . import config
-from .data import as_image
-from .errors import SettingsError
-from .images import resize_image
+from .. import session
+from ..io.data import as_image
+from ..errors import SettingsError
+from ..io.images import resize_image
 from .memory import check_memory, estimate_memory
 from .optimize import stylize
-from .settings import DEFAULT_STEPS, StyleSettings, as_style_settings, check_size, \
+from ..settings import DEFAULT_STEPS, StyleSettings, as_style_settings, check_size, \
     check_steps
 
 __all__ = ["coarse_to_fine", "CoarseToFineResult", "default_sizes", "upscale"]
@@ -44,7 +44,7 @@ def default_sizes(size: int, start: int = 256) -> tuple[int, ...]:
 
 @dataclass
 class CoarseToFineResult:
-    """The final image and each stage's :class:`~style_lib.optimize.StyleResult`.
+    """The final image and each stage's :class:`~style_lib.pixel.optimize.StyleResult`.
 
     ``image`` is ``(H, W, 3)`` float32 in ``[0, 255]`` at the last size;
     ``seconds`` the wall time of each stage; ``memory_estimate`` the peak
@@ -66,7 +66,7 @@ class CoarseToFineResult:
 
 def _stage_steps(steps, n: int) -> tuple[int, ...]:
     if steps is None:
-        steps = config.pick(full=DEFAULT_STEPS, quick=20)
+        steps = session.pick(full=DEFAULT_STEPS, quick=20)
     if isinstance(steps, (list, tuple)):
         out = tuple(steps)
         if len(out) != n:
@@ -98,7 +98,7 @@ def coarse_to_fine(content, style, *, sizes: Sequence[int] = (256, 512, 1024),
                    **stylize_kwargs) -> CoarseToFineResult:
     """Return a :class:`CoarseToFineResult`: stylise small, then refine larger.
 
-    Stage ``k`` runs :func:`style_lib.optimize.stylize` at ``sizes[k]``;
+    Stage ``k`` runs :func:`style_lib.pixel.optimize.stylize` at ``sizes[k]``;
     from the second stage on, its start image (``init``) is the previous
     result upsampled to the new size.
 

@@ -8,7 +8,7 @@ normalised by ``M``)::
     dE/dF = F (G - A) / (N^2 M)          (F: (M, N), G and A symmetric)
 
 one product instead of two. :func:`style_layer_loss_eq6` returns the same
-value as :func:`style_lib.losses.style_layer_loss` and this gradient
+value as :func:`style_lib.core.losses.style_layer_loss` and this gradient
 (notebook 5 checks it against ``tf.GradientTape``); ``stylize`` uses it
 (measured ~1.5x cheaper for the whole style loss per step on CPU).
 """

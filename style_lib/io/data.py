@@ -1,10 +1,10 @@
 """Demo images by name, and anything a user gives as a picture, as pixels:
 ``data.load("starry_night", max_size=512)``, ``data.as_image(x, size)``.
 
-The catalogue (names, credits) is :mod:`style_lib.catalogue`, the cache and
-the downloader :mod:`style_lib.download`; their public names are re-exported
+The catalogue (names, credits) is :mod:`style_lib.io.catalogue`, the cache and
+the downloader :mod:`style_lib.io.download`; their public names are re-exported
 here, so ``data.NAMES``, ``data.credit``, ``data.path`` and ``data.load`` work as
-before. ``python -m style_lib.data [NAME ...]`` fetches them.
+before. ``python -m style_lib.io.data [NAME ...]`` fetches them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .catalogue import (CONTENT_NAMES, CREDITS, NAMES, STYLE_NAMES,  # noqa: F40
                         ImageCredit, UnknownImageError, check_name, credit)
 from .download import (USER_AGENT, cache_dir, cache_path, download_urls,  # noqa: F401
                        fetch_all, load, path)
-from .errors import DownloadError, ImageError, SettingsError
+from ..errors import DownloadError, ImageError, SettingsError
 from .images import check_pixel_range, load_image, resize_image
 
 __all__ = ["as_image", "ImageCredit", "UnknownImageError", "NAMES", "STYLE_NAMES",
@@ -98,10 +98,10 @@ def _checked_pixels(image: Any, size: int | None) -> np.ndarray:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    """``python -m style_lib.data [NAME ...]``: fetch demo images into the cache."""
-    from .command_line import OneLineParser
+    """``python -m style_lib.io.data [NAME ...]``: fetch demo images into the cache."""
+    from ..command_line import OneLineParser
     parser = OneLineParser(
-        prog="python -m style_lib.data",
+        prog="python -m style_lib.io.data",
         description="Fetch the demo images into the cache (from "
                     "STYLE_LIB_IMAGE_MIRROR or Wikimedia Commons) and check them.")
     parser.add_argument("names", nargs="*", metavar="NAME",

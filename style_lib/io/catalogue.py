@@ -1,8 +1,8 @@
 """The demo images: which exist (:data:`NAMES`), who made them and under which
 licence (:data:`CREDITS`, :func:`credit`), and where each one is published.
 
-Data only: fetching them is :mod:`style_lib.download`, turning anything into
-pixels :func:`style_lib.data.as_image`.
+Data only: fetching them is :mod:`style_lib.io.download`, turning anything into
+pixels :func:`style_lib.io.data.as_image`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import difflib
 import urllib.parse
 from dataclasses import dataclass
 
-from .errors import ImageError
+from ..errors import ImageError
 
 __all__ = ["ImageCredit", "RemoteFile", "UnknownImageError", "NAMES", "STYLE_NAMES",
            "CONTENT_NAMES", "CREDITS", "COMMITTED", "REMOTE_FILES", "CACHE_SUFFIX",

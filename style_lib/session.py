@@ -1,4 +1,6 @@
-"""One place for run-wide switches: quick mode (CI) and offline mode.
+"""A notebook session: quick mode (CI), offline mode, seeds and versions.
+
+(What one stylisation run is set to lives in :mod:`style_lib.settings`.)
 
 Quick mode shrinks image sizes and step counts so every notebook runs in
 seconds. It is on when the environment variable ``STYLE_LIB_QUICK`` is set
@@ -17,7 +19,7 @@ import re
 from .errors import StyleLibError
 
 #: The package's version (``style_lib.__version__``).
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _TRUE = {"1", "true", "yes", "on"}
 

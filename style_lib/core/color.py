@@ -27,8 +27,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import SettingsError
-from .settings import PRESERVE_COLOR, check_preserve_color  # noqa: F401 (re-exported)
+from ..errors import SettingsError
+from ..settings import PRESERVE_COLOR, check_preserve_color  # noqa: F401 (re-exported)
 
 __all__ = ["RGB_TO_YIQ", "YIQ_TO_RGB", "rgb_to_yiq", "yiq_to_rgb",
            "luminance", "gray3", "match_luminance", "luminance_inputs",

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from .errors import SettingsError
-from .settings import OPTIMIZERS
+from ..errors import SettingsError
+from ..settings import OPTIMIZERS
 
 __all__ = ["Minimum", "minimize", "two_loop", "METHODS", "OPTIONS"]
 

@@ -5,9 +5,9 @@ notebook 3, ``content_loss`` in 2, ``style_layer_loss`` and ``style_loss``
 in 4, ``total_variation_loss`` in 5): the same operations, so the same value
 *and* the same gradient (``tests/test_notebook_definitions.py`` compares
 both); only a check of the input's shape is added. They are per image: a
-batch is the objective's business (:mod:`style_lib.objective` sums them
+batch is the objective's business (:mod:`style_lib.core.objective` sums them
 image by image). A faster style loss with a hand-written gradient (the
-paper's eq. 6) has its own name in :mod:`style_lib.gradients`.
+paper's eq. 6) has its own name in :mod:`style_lib.core.gradients`.
 
 Notation (paper, section 2): a layer with ``N`` filters gives feature maps
 of size ``M = H * W``; ``F`` is the ``(M, N)`` matrix of the generated
@@ -40,7 +40,7 @@ from collections.abc import Mapping
 
 import tensorflow as tf
 
-from .errors import SettingsError
+from ..errors import SettingsError
 
 
 def gram_matrix(features: tf.Tensor) -> tf.Tensor:
@@ -77,7 +77,7 @@ def style_layer_loss(features: tf.Tensor, target_gram: tf.Tensor) -> tf.Tensor:
       target_gram: A, the painting's Gram matrix at the same layer, ``(N, N)``.
 
     Its gradient is whatever ``tf.GradientTape`` makes of these operations;
-    :func:`style_lib.gradients.style_layer_loss_eq6` is the same loss with the
+    :func:`style_lib.core.gradients.style_layer_loss_eq6` is the same loss with the
     paper's eq. 6 written by hand (one matrix product cheaper).
     """
     gram = gram_matrix(features)                                  # (N, N)

@@ -3,19 +3,19 @@
 The thin layer users call; the parts it joins are elsewhere:
 
 * the objective ``J = α L_content + β L_style + γ L_TV``:
-  :class:`style_lib.objective.StyleObjective`;
+  :class:`style_lib.core.objective.StyleObjective`;
 * the optimisers (gd, adam, lbfgs), which know nothing of style:
-  :func:`style_lib.optimizers.minimize`;
+  :func:`style_lib.core.optimizers.minimize`;
 * the checks of what a user passes (once each) and the defaults:
-  :mod:`style_lib.settings`; the memory check: :mod:`style_lib.memory`.
+  :mod:`style_lib.settings`; the memory check: :mod:`style_lib.pixel.memory`.
 
 :class:`Stylizer` holds one content/style pair at one size: the targets are
 computed once, the weights are variables, so changing them reuses the same
 compiled step. :func:`stylize` is the one call (with a small cache of
 stylizers); :func:`synthesize_texture` is the same with no content at all.
 Colour preservation wraps :func:`stylize` from outside (pre- and
-post-processing, :mod:`style_lib.color`), as does coarse-to-fine
-(:mod:`style_lib.large`).
+post-processing, :mod:`style_lib.core.color`), as does coarse-to-fine
+(:mod:`style_lib.pixel.large`).
 """
 from __future__ import annotations
 
@@ -32,20 +32,21 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from . import color, config, spatial
-from .data import as_image
-from .errors import ImageError, SettingsError
-from .progress import progress_bar
-from .gradients import style_layer_loss_eq6
+from ..core import color, spatial
+from .. import session
+from ..io.data import as_image
+from ..errors import ImageError, SettingsError
+from ..progress import progress_bar
+from ..core.gradients import style_layer_loss_eq6
 from .memory import check_memory
-from .mrf import check_cost
-from .objective import LossTerms, StyleObjective
-from .optimizers import OPTIONS, minimize
-from .style_terms import make_style_term
-from .settings import DEFAULT_STEPS, MAX_SIZE, MIN_SIZE, MAX_WEIGHT, \
+from ..core.mrf import check_cost
+from ..core.objective import LossTerms, StyleObjective
+from ..core.optimizers import OPTIONS, minimize
+from ..core.style_terms import make_style_term
+from ..settings import DEFAULT_STEPS, MAX_SIZE, MIN_SIZE, MAX_WEIGHT, \
     MRF_STYLE_WEIGHT, StyleSettings, as_style_settings, check_seed, check_sides, \
     default_style_weight
-from .vgg import FeatureExtractor, layer_info, resolve_precision
+from ..core.vgg import FeatureExtractor, layer_info, resolve_precision
 
 __all__ = ["Progress", "StyleResult", "Stylizer", "clear_cache", "get_stylizer",
            "stylize", "synthesize_texture"]
@@ -109,18 +110,18 @@ class Stylizer:
         uses ``size``, the layers, ``weights``, ``pooling``, ``style_scale``
         (the style image's size relative to ``size``, neural-style's
         ``-style_scale``), ``precision``, ``style_loss`` and ``mrf``.
-      masks: spatial control (:mod:`style_lib.spatial`): one mask per style
+      masks: spatial control (:mod:`style_lib.core.spatial`): one mask per style
         (``(H, W)`` in ``[0, 1]``, a file, or None = everywhere).
       style_masks: optional masks on the style images (guided targets).
       style_layer_loss: ``(features, gram) -> E_l``; default the eq. 6
-        gradient of :mod:`style_lib.gradients` (same values and gradients as
-        :func:`style_lib.losses.style_layer_loss`, one product cheaper). With
-        ``style_loss="mrf"`` the layer loss is :func:`style_lib.mrf.mrf_layer_loss`.
+        gradient of :mod:`style_lib.core.gradients` (same values and gradients as
+        :func:`style_lib.core.losses.style_layer_loss`, one product cheaper). With
+        ``style_loss="mrf"`` the layer loss is :func:`style_lib.core.mrf.mrf_layer_loss`.
 
     ``precision`` is what VGG16 computes in: ``"float32"`` (exact), ``"bfloat16"``
     (about twice as fast where the hardware has it; losses stay float32) or
-    ``"auto"`` (:func:`style_lib.vgg.fast_precision`); ``style_loss`` ``"gram"``
-    (Gatys et al.) or ``"mrf"`` (patches, Li & Wand; :mod:`style_lib.mrf`).
+    ``"auto"`` (:func:`style_lib.core.vgg.fast_precision`); ``style_loss`` ``"gram"``
+    (Gatys et al.) or ``"mrf"`` (patches, Li & Wand; :mod:`style_lib.core.mrf`).
     """
 
     def __init__(self, content, style, settings: StyleSettings | None = None, *,
@@ -347,13 +348,13 @@ class Stylizer:
           progress: show a progress bar (default: when ``steps >= 20``).
           **options: the settings above by name, and optimiser options:
             ``step_size`` (gd), ``learning_rate`` (adam), ``history_size``,
-            ``first_step`` (lbfgs); see :func:`style_lib.optimizers.minimize`.
+            ``first_step`` (lbfgs); see :func:`style_lib.core.optimizers.minimize`.
         """
         fields, optimizer_options = StyleSettings.split(options)
         if settings is None or fields:          # the door: checked here, once
             settings = as_style_settings(settings, **fields)
         _check_run(self.weights(), optimizer_options)
-        steps = config.pick(full=DEFAULT_STEPS, quick=20) if settings.steps is None \
+        steps = session.pick(full=DEFAULT_STEPS, quick=20) if settings.steps is None \
             else settings.steps
         optimizer, init, seed = settings.optimizer, settings.init, settings.seed
         x0 = self._initial_image(init, seed)
@@ -423,7 +424,7 @@ def _check_run(weights: Mapping[str, Any], options: Mapping[str, Any]) -> None:
             unknown[0], [*OPTIONS, *(f.name for f in dataclasses.fields(StyleSettings))], n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise SettingsError(f"unknown optimizer option {unknown[0]!r}.{hint} Options: "
-                            f"{', '.join(OPTIONS)} (see style_lib.optimizers.minimize).")
+                            f"{', '.join(OPTIONS)} (see style_lib.core.optimizers.minimize).")
 
 
 def _check_start(total: float, terms: LossTerms, weights: Mapping[str, Any]) -> None:
@@ -454,7 +455,7 @@ def _digest(image: np.ndarray) -> str:
 def _at_least_min_side(image: np.ndarray, what: str) -> np.ndarray:
     """``image``, or ImageError if a side is below the 16 px that files must have too
     (enlarging a 2 x 2 array to 256 px paints a blur, not a photo)."""
-    from .images import MIN_SIDE
+    from ..io.images import MIN_SIDE
     h, w = image.shape[:2]
     if min(h, w) < MIN_SIDE:
         raise ImageError(f"the {what} image is only {w}×{h} px; images must be at least "
@@ -521,25 +522,25 @@ def stylize(content, style, settings: StyleSettings | None = None, *,
       init: ``"content"``, ``"recoloured"`` (the photo recoloured to the
         painting's colour statistics), ``"noise"``, ``"style"`` or an array.
       callback: called with a :class:`Progress` each step; ``True`` stops.
-      weights: VGG16 weights, see :func:`style_lib.vgg.load_vgg16`.
+      weights: VGG16 weights, see :func:`style_lib.core.vgg.load_vgg16`.
       blend_weights: one weight per style (normalised to sum 1).
       style_scale: size of each style image relative to ``size``.
-      preserve_color: keep the content's colours (:mod:`style_lib.color`):
+      preserve_color: keep the content's colours (:mod:`style_lib.core.color`):
         ``"luminance"`` stylises the luminance only and puts the content's
         chroma back (callbacks then see grey images); ``"histogram"``
         recolours the styles to the content's mean and covariance first.
-      masks: one mask per style (spatial control, :mod:`style_lib.spatial`).
+      masks: one mask per style (spatial control, :mod:`style_lib.core.spatial`).
       style_masks: optional masks on the style images.
       precision: ``"float32"``, ``"bfloat16"`` or ``"auto"`` (see
         :class:`Stylizer`).
       style_loss: ``"gram"`` (Gram matrices, Gatys et al.) or ``"mrf"``
         (every feature patch like its nearest painting patch, Li & Wand;
-        :mod:`style_lib.mrf`). ``style_layers=None`` and
+        :mod:`style_lib.core.mrf`). ``style_layers=None`` and
         ``style_weight=None`` take that loss's defaults.
       mrf: patch settings for ``style_loss="mrf"``
-        (:class:`~style_lib.mrf.MRFSettings` or a dict: ``patch_size``,
+        (:class:`~style_lib.core.mrf.MRFSettings` or a dict: ``patch_size``,
         ``stride``, ``rotations``, ``scales``).
-      **optimizer_options: see :func:`style_lib.optimizers.minimize`.
+      **optimizer_options: see :func:`style_lib.core.optimizers.minimize`.
     """
     fields, optimizer_options = StyleSettings.split(options)
     settings = as_style_settings(settings, **fields)        # the one check

@@ -4,7 +4,7 @@
 ``J(x) = α L_content + β L_style + γ L_tv`` (and one ``w_l`` per style
 layer) on sliders, with pickers and uploads for the photo and the painting,
 a live preview and a loss plot. It is only the ipywidgets face of
-:class:`style_lib.runner.StyleRunner`, which does the work in a background
+:class:`style_lib.teaching.runner.StyleRunner`, which does the work in a background
 thread: cached targets (a weight change reuses the compiled step), warm
 starts from the picture on screen, debounced slider moves, cancelled runs
 and convergence detection.
@@ -28,10 +28,10 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import data
-from .data import as_image
-from .errors import ImageError, SettingsError, StyleLibError
-from .images import load_image, save_new_image, to_uint8
+from ..io import data
+from ..io.data import as_image
+from ..errors import ImageError, SettingsError, StyleLibError
+from ..io.images import load_image, save_new_image, to_uint8
 from .plots import loss_plot_png
 from .runner import (CONVERGED_TOL, CONVERGED_WINDOW, Source, StyleRunner,
                      make_source, slug)
@@ -139,10 +139,10 @@ def png_bytes(image: np.ndarray) -> bytes:
 class StyleTransferApp:
     """Sliders, pickers and a live preview for interactive style transfer.
 
-    ``content``/``style``: demo name (``style_lib.data.NAMES``), path or
+    ``content``/``style``: demo name (``style_lib.io.data.NAMES``), path or
     array ``(H, W, 3)`` in ``[0, 255]``; ``output_dir``: the Save button's
     default folder; ``max_upload_bytes``: larger uploads are refused. The
-    other arguments go to :class:`~style_lib.runner.StyleRunner` (``size``,
+    other arguments go to :class:`~style_lib.teaching.runner.StyleRunner` (``size``,
     ``steps``, VGG16 ``weights``, ``precision``, ``optimizer``,
     ``style_layers``, ``debounce``, ``preview_interval``, ``plot_interval``,
     ``tol``, ``window``), which does the work: ``app.runner``.
@@ -518,7 +518,7 @@ class StyleTransferApp:
         ``tubingen-starry_night-c1-s1e4-tv1e-2-192px.png``. Written
         atomically; never over an existing file (``-2``, ``-3``, ... are
         appended) and refused if it would replace the photo or painting
-        file (:func:`style_lib.images.save_new_image`).
+        file (:func:`style_lib.io.images.save_new_image`).
         """
         folder = Path(folder if folder is not None else self.output_dir)
         image, cfg = self.runner.picture()

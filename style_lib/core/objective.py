@@ -8,23 +8,23 @@ style layers with weights ``w_l``). :class:`StyleObjective` holds the
 painting's targets and the weights and evaluates the terms; it does not
 know how ``x`` is found. Two ways to minimise it use it unchanged:
 
-* over the pixels of one picture (Gatys et al.; :mod:`style_lib.optimize`
-  with :mod:`style_lib.optimizers`), the content targets fixed;
+* over the pixels of one picture (Gatys et al.; :mod:`style_lib.pixel.optimize`
+  with :mod:`style_lib.core.optimizers`), the content targets fixed;
 * over the weights of a network that maps photos to pictures (Johnson et
   al.), the content targets being each batch's photos.
 
 The loss functions are parts you can swap (as in pystiche):
 ``style_layer_loss`` defaults to the hand-written eq. 6 gradient of
-:mod:`style_lib.gradients`; pass :func:`style_lib.losses.style_layer_loss`
+:mod:`style_lib.core.gradients`; pass :func:`style_lib.core.losses.style_layer_loss`
 for the notebooks' version (same values, same gradients). A mask per style
-(spatial control, :mod:`style_lib.spatial`) turns that style's term into
+(spatial control, :mod:`style_lib.core.spatial`) turns that style's term into
 the guided-Gram variant.
 
 Extension points (what the video and training code use, and what a new
 method plugs into): :meth:`StyleObjective.add_term` adds a weighted term
 (the temporal loss of notebook 12 is one), :meth:`StyleObjective.set_style_targets`
 swaps the painting (what training does per batch), and
-:mod:`style_lib.style_terms` makes the style term itself (Gram, masked
+:mod:`style_lib.core.style_terms` makes the style term itself (Gram, masked
 Gram, MRF patches).
 """
 from __future__ import annotations
@@ -35,10 +35,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import tensorflow as tf
 
-from .errors import SettingsError
+from ..errors import SettingsError
 from .gradients import style_layer_loss_eq6
 from .losses import content_loss, gram_matrix, total_variation_loss
-from .settings import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, \
+from ..settings import DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_WEIGHT, \
     DEFAULT_TV_WEIGHT, check_vector, check_weight
 from .spatial import downsample_mask, guided_gram, guided_style_layer_loss
 from .vgg import FeatureExtractor, layer_info
@@ -94,7 +94,7 @@ class StyleObjective:
     function that calls :meth:`terms`.
 
     Args:
-      extractor: a :class:`~style_lib.vgg.FeatureExtractor` computing every
+      extractor: a :class:`~style_lib.core.vgg.FeatureExtractor` computing every
         content and style layer.
       content_layers: layers of the content term (may be empty: texture
         synthesis, the content term is then 0).

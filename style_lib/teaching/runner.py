@@ -8,7 +8,7 @@ progress and, ``debounce`` seconds after the last change, starts one run
 with the final settings from the current picture (a warm start). Runs end
 when :class:`ConvergenceCheck` (the optimiser callback) says so, at the step
 budget, or on :meth:`~StyleRunner.stop`. Errors become one-line status
-messages. A UI (:mod:`style_lib.widgets`) passes callbacks, which are also
+messages. A UI (:mod:`style_lib.teaching.widgets`) passes callbacks, which are also
 called from the worker thread.
 
 >>> runner = StyleRunner("tubingen", "starry_night", size=64)  # doctest: +SKIP
@@ -28,15 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from . import data
-from .config import pick
-from .data import as_image
-from .errors import SettingsError, StyleLibError
-from .optimize import HISTORY_KEYS, Progress, StyleResult, Stylizer, get_stylizer
-from .settings import (DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_LAYERS,
+from ..io import data
+from ..session import pick
+from ..io.data import as_image
+from ..errors import SettingsError, StyleLibError
+from ..pixel.optimize import HISTORY_KEYS, Progress, StyleResult, Stylizer, get_stylizer
+from ..settings import (DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_LAYERS,
                        DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, StyleSettings,
                        check_weight)
-from .vgg import resolve_precision
+from ..core.vgg import resolve_precision
 
 __all__ = ["StyleRunner", "ConvergenceCheck", "Source", "make_source",
            "one_line", "slug", "CONVERGED_TOL", "CONVERGED_WINDOW",

@@ -38,10 +38,10 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from .errors import SettingsError
-from .settings import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, MAX_SIZE, \
+from ..errors import SettingsError
+from ..settings import DEFAULT_CONTENT_LAYERS, DEFAULT_STYLE_LAYERS, MAX_SIZE, \
     MIN_SIZE
-from .vgg import LAYERS, layer_info
+from ..core.vgg import LAYERS, layer_info
 
 __all__ = ["estimate_memory", "activation_bytes", "image_shape",
            "available_memory", "max_size_that_fits", "check_memory",
@@ -55,7 +55,7 @@ BASE_BYTES = 770 * 2**20
 ACTIVATION_FACTOR = 1.6
 #: Only this fraction of the available memory is planned for.
 MARGIN = 0.8
-#: L-BFGS history length (``history_size`` of :func:`style_lib.optimizers.lbfgs`).
+#: L-BFGS history length (``history_size`` of :func:`style_lib.core.optimizers.lbfgs`).
 LBFGS_HISTORY = 10
 
 _DEFAULT_LAYERS = DEFAULT_CONTENT_LAYERS + DEFAULT_STYLE_LAYERS
@@ -232,7 +232,7 @@ size, steps, optimizer, weights = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3
 aspect = float(sys.argv[5])
 import numpy as np
 import style_lib
-from style_lib import memory, optimize
+from style_lib.pixel import memory, optimize
 
 
 def peak():

@@ -39,7 +39,7 @@ from PIL import Image, ImageOps
 from .catalogue import CREDITS as _DEMO_CREDITS
 from .catalogue import ImageCredit, check_name
 from .images import to_srgb
-from .errors import ImageError, SettingsError, StyleLibError
+from ..errors import ImageError, SettingsError, StyleLibError
 from .images import _check_max_size, _resize_longest
 
 __all__ = [
@@ -113,7 +113,7 @@ _still("astronaut", "skimage", "data/astronaut.png", _credit(
     "astronaut", "Eileen Collins, NASA astronaut (official portrait)", "NASA", "",
     _PD, "https://flic.kr/p/r9qvLn", "skimage", "data/astronaut.png"))
 for _name, _file in (("chelsea", "chelsea.png"), ("coffee", "coffee.png"), ("rocket", "rocket.jpg")):
-    # The same pictures as the demo images of style_lib.data (committed there at 512 px).
+    # The same pictures as the demo images of style_lib.io.data (committed there at 512 px).
     _still(_name, "skimage", "data/" + _file,
            replace(_DEMO_CREDITS[_name], commons_file=None, filename="skimage/data/" + _file))
 # Grey-scale photographs (loaded as RGB), licences from skimage/data/_fetchers.py.

@@ -27,9 +27,9 @@ import numpy as np
 import tensorflow as tf
 
 from .color import luminance
-from .data import as_image
+from ..io.data import as_image
 from .losses import gram_matrix
-from .settings import DEFAULT_STYLE_LAYERS
+from ..settings import DEFAULT_STYLE_LAYERS
 from .vgg import FeatureExtractor
 
 __all__ = ["GOAL_FRACTION", "LAYOUT_MIN", "LAYOUT_SIZE", "Judge", "Verdict",

@@ -5,8 +5,8 @@ A kind of style loss is two things: the painting's *targets* per style layer
 a picture's features with them. :func:`make_style_term` makes both for
 
 * ``"gram"``: Gram matrices (Gatys et al.; with ``style_masks`` the guided
-  Gram of a region of the painting, :mod:`style_lib.spatial`);
-* ``"mrf"``: patch banks and the nearest-patch loss (Li & Wand, :mod:`style_lib.mrf`).
+  Gram of a region of the painting, :mod:`style_lib.core.spatial`);
+* ``"mrf"``: patch banks and the nearest-patch loss (Li & Wand, :mod:`style_lib.core.mrf`).
 
 A new kind (e.g. the channel means and standard deviations of adaptive
 instance normalisation) is one more maker in :data:`MAKERS`; the objective,
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import SettingsError
+from ..errors import SettingsError
 from .gradients import style_layer_loss_eq6
 from .mrf import MRFSettings, mrf_layer_loss, mrf_targets
 from .objective import StyleLayerLoss, style_targets
@@ -31,7 +31,7 @@ __all__ = ["StyleTerm", "make_style_term", "MAKERS"]
 
 @dataclass
 class StyleTerm:
-    """What :class:`~style_lib.objective.StyleObjective` needs for its style term.
+    """What :class:`~style_lib.core.objective.StyleObjective` needs for its style term.
 
     ``targets``: ``[style][layer]`` (Gram matrices ``(N, N)`` or patch banks);
     ``layer_loss``: ``(features (h, w, N), target) -> E_l``.

@@ -25,7 +25,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from .errors import SettingsError
+from ..errors import SettingsError
 from .vgg import layer_info
 
 __all__ = ["as_mask", "downsample_mask", "layer_masks", "guided_gram",
@@ -46,7 +46,7 @@ def as_mask(mask, shape: tuple[int, int] | None = None, *,
         ``0.0`` elsewhere (hand-drawn masks: ``threshold=0.5``).
     """
     if isinstance(mask, str) or isinstance(mask, os.PathLike):
-        from .images import load_image
+        from ..io.images import load_image
         arr = load_image(mask).mean(axis=-1) / 255.0
     else:
         arr = np.asarray(mask.numpy() if hasattr(mask, "numpy") else mask)
