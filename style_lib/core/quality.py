@@ -32,7 +32,7 @@ from .losses import gram_matrix
 from ..settings import DEFAULT_STYLE_LAYERS
 from .vgg import FeatureExtractor
 
-__all__ = ["GOAL_FRACTION", "LAYOUT_MIN", "LAYOUT_SIZE", "Judge", "Verdict",
+__all__ = ["GOAL_FRACTION", "LAYOUT_MIN", "LAYOUT_SIZE", "Judge", "Verdict", "layout_correlation",
            "BLOTCH_DARK", "BLOTCH_PHOTO_LIGHT", "BLOTCH_WIDTH", "blotch_mask", "blotch_share"]
 
 #: A finished picture's style distance, as a fraction of the photo's own.
@@ -96,12 +96,25 @@ class Judge:
 
     def layout(self, image) -> float:
         """Correlation of the luminance of ``image`` and the photo, at 32 px."""
-        a, b = _small_luminance(image).ravel(), self.photo_layout.ravel()
-        return float(np.corrcoef(a, b)[0, 1])
+        return _correlation(_small_luminance(image), self.photo_layout)
 
     def __call__(self, image) -> Verdict:
         d = self.distance(image)
         return Verdict(d, d / max(self.photo_distance, 1e-12), self.layout(image))
+
+
+def layout_correlation(picture, photo) -> float:
+    """The layout measure on its own: the correlation of the luminance of
+    ``picture`` and ``photo`` (both ``(H, W, 3)``, ``[0, 255]``), shrunk to 32 px.
+    Near 1 while the scene is recognisable; 0 for a flat picture."""
+    return _correlation(_small_luminance(picture), _small_luminance(photo))
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.ravel(), b.ravel()
+    if np.ptp(a) < 1e-3 or np.ptp(b) < 1e-3:
+        return 0.0                    # a flat picture keeps no layout
+    return float(np.corrcoef(a, b)[0, 1])
 
 
 def _small_luminance(image) -> np.ndarray:

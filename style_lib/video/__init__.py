@@ -12,7 +12,10 @@ The modules (import the one you need; importing this package loads nothing):
   notebooks (``video_html``) and clips side by side;
 * :mod:`.temporal` -- stylising a clip: pixel optimisation with the warped
   previous frame as start and the temporal loss (``stylize_clip``), and fast
-  networks with flicker-damping blends (``stylize_clip_fast``).
+  networks with flicker-damping blends (``stylize_clip_fast``);
+* :mod:`.judge` -- judging a stylised clip with what the method did not use:
+  Lai et al.'s warping error along another flow, and each frame's style
+  distance and layout (``ClipJudge``).
 
 ``python -m style_lib.video`` stylises a whole clip and writes an MP4. Only
 :mod:`.temporal` uses TensorFlow.

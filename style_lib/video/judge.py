@@ -1,0 +1,140 @@
+"""Judging a stylised clip with what the method did not use.
+
+A temporal method ties each frame to the previous one along an optical flow
+(DIS, :func:`style_lib.video.flow.clip_flows`). Measuring its steadiness with
+that same flow and mask is circular: a clip that follows the flow blindly,
+even one whose moving subject has faded into a blur, scores as steady as
+can be. So the judge measures two things, each with tools the method never saw:
+
+* **Warping error** (Lai et al., ECCV 2018, "Learning Blind Video Temporal
+  Consistency", Sec. 5.1; their ``evaluate_WarpError.py``): with RGB in ``[0, 1]``,
+
+      E_warp = 1/(T-1) Σ_t  Σ_p M_t(p) ‖V_t(p) - ω(V_{t-1})(p)‖²  /  Σ_p M_t(p)
+
+  where ``ω`` warps along a flow the method did not use and ``M_t`` is 0 where
+  that flow is occluded. Lai et al. warp frame t+1 onto t; we warp t-1 onto t
+  (the same pairs, the other way round), so the known flows of a synthetic
+  clip serve as they are. :func:`judge_flows` gives the flows: the exact
+  ones of a synthetic clip (masked only where they leave the frame), or
+  Farnebäck's (a different estimator from the method's DIS) for a real clip.
+* **Per-frame quality**: each stylised frame's style distance to the
+  painting (:class:`style_lib.core.quality.Judge`, by default with HED's
+  VGG16, a network no method here optimises) and the correlation of its
+  layout with its own photo frame. A steady clip that loses its subject
+  loses layout; one that loses its strokes loses style distance.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core.quality import Judge, layout_correlation
+from ..errors import SettingsError
+from . import flow as flows_lib
+from .clips import Clip
+
+__all__ = ["JUDGE_FLOW_METHOD", "judge_flows", "warping_error", "ClipVerdict", "ClipJudge"]
+
+#: The optical flow the judge uses for a real clip: not the methods' DIS.
+JUDGE_FLOW_METHOD = "farneback"
+
+
+def judge_flows(clip: Clip) -> tuple[np.ndarray, np.ndarray, str]:
+    """Flows ``(T-1, H, W, 2)`` (entry ``t-1`` from frame t to t-1), their masks
+    ``(T-1, H, W)`` and a line saying which flow it is, for judging ``clip``.
+
+    A synthetic clip's exact flows are used, masked where they point outside
+    the frame (a camera move over a still photo occludes nothing else); a real
+    clip gets Farnebäck's flow and Ruder et al.'s consistency mask.
+    """
+    if clip.true_flows is not None:
+        flows = np.asarray(clip.true_flows, np.float32)
+        masks = np.stack([~flows_lib.outside_frame(f) for f in flows]).astype(np.float32)
+        return flows, masks, "the clip's exact flow"
+    flows, masks = flows_lib.clip_flows(clip.frames, method=JUDGE_FLOW_METHOD)
+    return flows, masks, "Farnebäck's flow (the methods use DIS)"
+
+
+def warping_error(frames, flows, masks) -> float:
+    """Lai et al.'s warping error of ``frames`` ``(T, H, W, 3)`` in ``[0, 255]``.
+
+    ``flows`` ``(T-1, H, W, 2)``, ``flows[t-1]`` the flow from frame t to t-1,
+    and ``masks`` ``(T-1, H, W)``, 1 where it is not occluded. The mean over
+    t >= 1 of the squared RGB difference (in ``[0, 1]`` units, summed over the
+    channels) between frame t and frame t-1 warped onto it, averaged over the
+    unoccluded pixels. 0 for a clip that follows the flow exactly.
+    """
+    s = np.asarray(frames, np.float32) / 255.0
+    flows = np.asarray(flows, np.float32)
+    masks = np.asarray(masks, np.float32)
+    want = (len(s) - 1,) + s.shape[1:3]
+    if s.ndim != 4 or s.shape[-1] != 3 or len(s) < 2:
+        raise SettingsError(f"frames must be (T, H, W, 3) with T >= 2, got {s.shape}.")
+    if flows.shape != want + (2,) or masks.shape != want:
+        raise SettingsError(f"for {len(s)} frames of {s.shape[1:3]} px, flows must be "
+                            f"{want + (2,)} and masks {want}; got {flows.shape} and "
+                            f"{masks.shape}. Fix: use judge_flows(clip) of the same clip.")
+    errors = []
+    for t in range(1, len(s)):
+        m = masks[t - 1][..., np.newaxis]
+        diff = m * (s[t] - flows_lib.warp(s[t - 1], flows[t - 1]))
+        errors.append(float(np.sum(diff ** 2)) / max(float(m.sum()), 1.0))
+    return float(np.mean(errors))
+
+
+@dataclass(frozen=True)
+class ClipVerdict:
+    """A stylised clip judged: its warping error and each frame's quality.
+
+    ``distances`` ``(T,)``: each frame's style distance to the painting
+    (mean relative Gram distance, 0 = the painting's statistics);
+    ``layouts`` ``(T,)``: each frame's layout correlation with its photo.
+    """
+
+    warping_error: float
+    distances: np.ndarray
+    layouts: np.ndarray
+
+    @property
+    def worst_layout(self) -> float:
+        return float(np.min(self.layouts))
+
+    @property
+    def worst_distance(self) -> float:
+        return float(np.max(self.distances))
+
+    def distance_ratios(self, baseline: "ClipVerdict") -> np.ndarray:
+        """``(T,)``: each frame's style distance over the baseline's same frame
+        (the frames stylised alone): 1.15 = 15 % farther from the painting."""
+        return self.distances / np.maximum(baseline.distances, 1e-12)
+
+
+class ClipJudge:
+    """Judges stylised versions of one clip after one painting.
+
+    Args:
+      clip: the photo clip (:class:`~style_lib.video.clips.Clip`).
+      painting: the painting (image, path or demo name).
+      weights: the network that measures style: ``"hed"`` (default: HED's
+        VGG16, which no method here optimises) or ``"imagenet"``.
+    """
+
+    def __init__(self, clip: Clip, painting, *, weights: str = "hed"):
+        self.clip = clip
+        frames = np.asarray(clip.frames, np.float32)
+        self.flows, self.masks, self.flow_name = judge_flows(clip)
+        self.judge = Judge(frames[0], painting, size=max(frames.shape[1:3]), weights=weights)
+        self.input_error = warping_error(frames, self.flows, self.masks)
+
+    def __call__(self, stylised) -> ClipVerdict:
+        """Judge stylised frames ``(T, H, W, 3)`` of the clip, in ``[0, 255]``."""
+        s = np.asarray(stylised, np.float32)
+        if s.shape != self.clip.frames.shape:
+            raise SettingsError(f"stylised frames {s.shape} do not match the clip's "
+                                f"{self.clip.frames.shape}. Fix: judge the clip they were made from.")
+        return ClipVerdict(
+            warping_error(s, self.flows, self.masks),
+            np.array([self.judge.distance(frame) for frame in s]),
+            np.array([layout_correlation(frame, photo)
+                      for frame, photo in zip(s, self.clip.frames)]))
