@@ -66,7 +66,7 @@ GREAT_WAVE_RECIPE = --size 128 --style-size 256 --style-weight 150 --output-laye
 MANY_STYLES = starry_night great_wave the_scream composition_vii
 # Each run resumes its checkpoints if an interrupted run left some; without
 # them it starts over (--overwrite), replacing the committed network.
-models: images         ## notebooks 09-10's trained networks -> style_lib/fast/models/ (15-35 min each, the four-painting one 50 min, the AdaIN decoder 60 min, on 2 cores)
+models: images         ## notebooks 09-10's trained networks -> style_lib/fast/models/ (15-35 min each, the four-painting one 50 min, the AdaIN decoder about 2 h, on 2 cores)
 	for p in $(FAST_STYLES); do \
 	    s=$${p%%:*}; d=style_lib/fast/models/$$s; \
 	    $(PY) -m style_lib.fast train --style $$s $(FAST_RECIPE) --steps $${p##*:} \
@@ -80,7 +80,7 @@ models: images         ## notebooks 09-10's trained networks -> style_lib/fast/m
 	$(PY) -m style_lib.fast train --style $(MANY_STYLES) --evaluate-every 200 --out $$d \
 	    $$(test -d $$d/checkpoints || echo --overwrite)
 	d=style_lib/adain/models/decoder; \
-	$(PY) -m style_lib.adain train --style-weight 4 --steps 3000 --evaluate-every 500 --out $$d \
+	$(PY) -m style_lib.adain train --style-weight 4 --steps 6200 --evaluate-every 500 --out $$d \
 	    $$(test -d $$d/checkpoints || echo --overwrite)
 
 bench: images          ## speed and memory figures -> benchmarks/RESULTS.md
