@@ -61,6 +61,35 @@ def test_the_temporal_method_halves_the_flicker(clip_name, request):
     assert np.abs(runs[True].frames - clip.frames).mean() > 10
 
 
+def test_where_the_flow_is_unreliable_a_frame_starts_from_its_photo(synthetic, monkeypatch):
+    """The start of frame t: the warped previous result where c = 1, the photo where c = 0
+    (Ruder et al.'s start, the warped result everywhere, with fresh_where_unreliable=False)."""
+    frames = synthetic.frames[:2]
+    flows = np.zeros((1,) + frames.shape[1:3] + (2,), np.float32)
+    masks = np.ones((1,) + frames.shape[1:3], np.float32)
+    masks[0, :, :32] = 0.0
+    starts = []
+    original = temporal.TemporalStylizer.run
+
+    def run(self, *args, init=None, **kwargs):
+        starts.append(np.array(init) if not isinstance(init, str) else init)
+        return original(self, *args, init=init, **kwargs)
+    monkeypatch.setattr(temporal.TemporalStylizer, "run", run)
+    for fresh in (True, False):
+        result = temporal.stylize_clip(frames, "starry_night", steps=2, flows=flows, masks=masks,
+                                       fresh_where_unreliable=fresh, weights="imagenet",
+                                       progress=False)
+        start = starts[-1]
+        first = result.frames[0]             # zero flow: the warped previous result is frame 0's
+        np.testing.assert_allclose(start[:, 32:], first[:, 32:], atol=1e-3)
+        expected = frames[1][:, :32] if fresh else first[:, :32]
+        np.testing.assert_allclose(start[:, :32], expected, atol=1e-3)
+        assert result.settings["fresh_where_unreliable"] is fresh
+    with pytest.raises(SettingsError, match="interpolation"):
+        temporal.stylize_clip(frames, "starry_night", steps=2, flows=flows, masks=masks,
+                              interpolation="spline", progress=False)
+
+
 @pytest.fixture(scope="module")
 def tiny_network():
     from style_lib.fast import network

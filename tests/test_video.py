@@ -354,3 +354,22 @@ def test_the_modules_do_not_import_tensorflow():
     for name in ("__init__", "flow", "clips", "io"):
         text = (folder / f"{name}.py").read_text()
         assert "import tensorflow" not in text and "from tensorflow" not in text, name
+
+
+def test_a_cubic_warp_blurs_less_than_a_bilinear_one_when_repeated():
+    """Warping a warp of a warp (each frame's start) adds up bilinear blur; bicubic keeps the detail."""
+    import cv2
+    rng = np.random.default_rng(1)
+    image = cv2.GaussianBlur(rng.uniform(0, 255, (40, 40, 3)).astype(np.float32), (0, 0), 1.0)
+    half = np.broadcast_to(np.float32([0.5, 0.5]), (40, 40, 2))
+    back = -half
+    results = {}
+    for mode in ("linear", "cubic"):
+        out = image
+        for _ in range(4):                       # there and back twice: ideally the identity
+            out = flow.warp(flow.warp(out, half, mode), back, mode)
+        results[mode] = np.abs(out - image)[8:-8, 8:-8].mean()
+    assert results["cubic"] < 0.6 * results["linear"], results       # measured: 4.6 against 9.7
+    np.testing.assert_array_equal(flow.warp(image, np.zeros((40, 40, 2)), "cubic"), image)
+    with pytest.raises(SettingsError, match="interpolation"):
+        flow.warp(image, half, "nearest-ish")

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import SettingsError
 
-__all__ = ["METHODS", "optical_flow", "warp", "disoccluded", "motion_boundary",
+__all__ = ["METHODS", "INTERPOLATIONS", "optical_flow", "warp", "disoccluded", "motion_boundary",
            "outside_frame", "consistency_mask", "flow_to_color", "flicker",
            "relative_flicker", "clip_flows", "endpoint_error"]
 
@@ -95,16 +95,27 @@ def optical_flow(frame_a, frame_b, method: str = "dis") -> np.ndarray:
 # --------------------------------------------------------------------------- warp
 
 
-def warp(image, flow) -> np.ndarray:
-    """Backward warping: ``out(p) = image(p + flow(p))``, bilinear.
+#: The interpolations :func:`warp` offers, as OpenCV's flags (cv2.INTER_LINEAR, cv2.INTER_CUBIC).
+INTERPOLATIONS = {"linear": 1, "cubic": 2}
+
+
+def warp(image, flow, interpolation: str = "linear") -> np.ndarray:
+    """Backward warping: ``out(p) = image(p + flow(p))``.
 
     ``image``: ``(H, W)`` or ``(H, W, C)`` (any C); ``flow``: ``(H, W, 2)``.
     Positions outside the image take the nearest border pixel
     (``cv2.BORDER_REPLICATE``). Returns float32 of ``image``'s shape.
     With ``flow`` from frame t to frame t-1, ``warp(frame_{t-1}, flow)``
-    looks like frame t.
+    looks like frame t. ``interpolation``: ``"linear"`` (bilinear: a mild
+    blur at fractional positions) or ``"cubic"`` (bicubic: sharper, for a
+    picture that is warped again and again, whose bilinear blurs add up;
+    it can overshoot the input's range by a little).
     """
     import cv2
+    if interpolation not in INTERPOLATIONS:
+        raise SettingsError(f"unknown interpolation {interpolation!r}. Fix: use one of "
+                            f"{', '.join(repr(m) for m in INTERPOLATIONS)}.")
+    mode = INTERPOLATIONS[interpolation]
     img = np.asarray(image, np.float32)
     if img.ndim not in (2, 3):
         raise SettingsError(f"image must be (H, W) or (H, W, C), got shape {img.shape}. "
@@ -116,7 +127,7 @@ def warp(image, flow) -> np.ndarray:
     map_y = grid_y + f[..., 1]
 
     def remap(channels: np.ndarray) -> np.ndarray:
-        return cv2.remap(np.ascontiguousarray(channels), map_x, map_y, cv2.INTER_LINEAR,
+        return cv2.remap(np.ascontiguousarray(channels), map_x, map_y, mode,
                          borderMode=cv2.BORDER_REPLICATE)
 
     if img.ndim == 2:

@@ -36,11 +36,13 @@ from ..progress import progress_bar
 from ..settings import check_steps, check_weight
 from . import flow as flows_lib
 
-__all__ = ["DEFAULT_TEMPORAL_WEIGHT", "DEFAULT_BLEND", "ClipResult",
+__all__ = ["DEFAULT_TEMPORAL_WEIGHT", "DEFAULT_BLEND", "WARP_INTERPOLATION", "ClipResult",
            "TemporalStylizer", "stylize_clip", "stylize_clip_fast"]
 
 #: λ of the temporal term (sum form, eq. 7), for the library's default α, β.
 DEFAULT_TEMPORAL_WEIGHT = 1e3
+#: how a previous result is warped onto the next frame (see :func:`style_lib.video.flow.warp`).
+WARP_INTERPOLATION = "cubic"
 #: how much of the warped previous output the fast method keeps, where reliable.
 DEFAULT_BLEND = 0.6
 
@@ -134,6 +136,7 @@ def _flows_and_masks(frames: np.ndarray, flows, masks):
 def stylize_clip(frames, style, *, temporal: bool = True,
                  flows=None, masks=None, steps: int = 40, first_steps: int | None = None,
                  temporal_weight: float = DEFAULT_TEMPORAL_WEIGHT,
+                 fresh_where_unreliable: bool = True, interpolation: str = WARP_INTERPOLATION,
                  callback: Callable[[int, np.ndarray], Any] | None = None,
                  progress: bool | None = None, **stylizer_options) -> ClipResult:
     """Stylise ``frames`` ``(T, H, W, 3)`` by pixel optimisation, frame after frame.
@@ -150,6 +153,12 @@ def stylize_clip(frames, style, *, temporal: bool = True,
       steps: L-BFGS steps per frame; ``first_steps`` for frame 0 (default
         ``2 * steps``: it starts from the photo).
       temporal_weight: λ of eq. 7.
+      fresh_where_unreliable: start frame t from the warped previous result
+        where the flow is reliable and from the photo where it is not (a
+        disocclusion is painted afresh, as the temporal term leaves it free);
+        False: from the warped previous result everywhere (Ruder et al.'s start).
+      interpolation: how the previous result is warped (``"cubic"``: each
+        frame's start is warped again, and bilinear blurs add up, frame after frame).
       callback: called with ``(t, stylised frame)`` after each frame.
       **stylizer_options: content/style/tv weights, layers, ``precision``, ...
         (see :class:`~style_lib.pixel.optimize.Stylizer` and ``stylize``).
@@ -158,6 +167,9 @@ def stylize_clip(frames, style, *, temporal: bool = True,
     steps = check_steps(steps)
     first_steps = check_steps(2 * steps if first_steps is None else first_steps)
     check_weight("temporal_weight", temporal_weight)
+    if interpolation not in flows_lib.INTERPOLATIONS:
+        raise SettingsError(f"unknown interpolation {interpolation!r}. Fix: use one of "
+                            f"{', '.join(repr(m) for m in flows_lib.INTERPOLATIONS)}.")
     if temporal:
         flows, masks = _flows_and_masks(frames, flows, masks)
     weights = {k: stylizer_options.pop(k) for k in
@@ -176,14 +188,17 @@ def stylize_clip(frames, style, *, temporal: bool = True,
             stylizer.set_frame(frame)
             init, n = "content", first_steps
         else:
-            warped = flows_lib.warp(out[-1], flows[t - 1])
+            warped = np.clip(flows_lib.warp(out[-1], flows[t - 1], interpolation), 0.0, 255.0)
             stylizer.set_frame(frame, warped, masks[t - 1], temporal_weight)
-            init, n = warped, steps
+            c = masks[t - 1][..., np.newaxis]
+            init = c * warped + (1.0 - c) * frame if fresh_where_unreliable else warped
+            n = steps
         result = stylizer.run(steps=n, init=init, progress=False)
         return None if result.interrupted else result.image
 
     settings = {"temporal": temporal, "steps": steps, "first_steps": first_steps,
                 "temporal_weight": temporal_weight if temporal else 0.0,
+                "fresh_where_unreliable": fresh_where_unreliable, "interpolation": interpolation,
                 **stylizer.weights()}
     return _frame_by_frame(frames, stylise, "optimize" + (" temporal" if temporal else ""),
                            settings, callback, progress)
@@ -242,7 +257,7 @@ def stylize_clip_one_pass(paint: Callable[[np.ndarray], np.ndarray], frames, *,
         y = paint(frame)
         if temporal and t > 0:
             c = masks[t - 1][..., np.newaxis]
-            warped = flows_lib.warp(out[-1], flows[t - 1])
+            warped = flows_lib.warp(out[-1], flows[t - 1], WARP_INTERPOLATION)
             y = c * (blend * warped + (1 - blend) * y) + (1 - c) * y
         return np.clip(y, 0, 255).astype(np.float32)
 
