@@ -8,6 +8,10 @@ yourself. Credit them as ``images/CREDITS.md`` says.
 
 ``python -m style_lib.figures ratio-grid`` remakes the ratio grid (``make
 gallery`` runs the command line once per gallery painting).
+``python -m style_lib.figures temporal-curve`` remakes notebook 12's trade-off
+curve (``images/video/temporal_curve.json``: each clip stylised with several
+temporal weights λ, judged by :class:`style_lib.video.judge.ClipJudge`; about
+15 minutes on 2 cores).
 ``python -m style_lib.figures blotches --old-model OLD.keras`` remakes
 ``images/fast/blotches.jpg`` from the four-painting network this project
 trained first (tanh output, 128-px crops), which lives in git history::
@@ -24,7 +28,7 @@ from typing import Any, Sequence
 from .io.data import UnknownImageError
 from .errors import ImageError, SettingsError
 
-__all__ = ["BLOTCHES", "BLOTCH_PHOTOS", "blotches_path", "make_blotch_figure", "GALLERY", "RATIO_GRID_LAYERS", "RATIO_GRID_RATIOS", "RATIO_GRID_SIZE",
+__all__ = ["TEMPORAL_CURVE", "TEMPORAL_WEIGHTS", "make_temporal_curve", "temporal_curve_path", "BLOTCHES", "BLOTCH_PHOTOS", "blotches_path", "make_blotch_figure", "GALLERY", "RATIO_GRID_LAYERS", "RATIO_GRID_RATIOS", "RATIO_GRID_SIZE",
            "RATIO_GRID_STEPS", "gallery_path", "make_ratio_grid", "ratio_grid_path",
            "ratio_grid_settings"]
 
@@ -46,6 +50,71 @@ RATIO_GRID_RATIOS = (1e-1, 1e-2, 1e-3, 1e-4)
 RATIO_GRID_SIZE = 256
 RATIO_GRID_STEPS = 200
 RATIO_GRID_PHOTO, RATIO_GRID_PAINTING = "tubingen", "starry_night"
+
+
+#: Notebook 12's trade-off curve: λ of eq. 7 against the judge's measures, per clip.
+TEMPORAL_CURVE = IMAGES / "video" / "temporal_curve.json"
+TEMPORAL_WEIGHTS = (0.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
+#: The clips of the curve as notebook 12 makes them in full mode: side, frames, steps.
+TEMPORAL_CURVE_CLIPS = {"side": 192, "frames": 12, "steps": 30, "style": "starry_night"}
+
+
+def temporal_curve_path() -> Path:
+    """The committed trade-off curve of notebook 12 (``python -m style_lib.figures temporal-curve``)."""
+    return _committed(TEMPORAL_CURVE, "python -m style_lib.figures temporal-curve")
+
+
+def make_temporal_curve(out: Path | str = TEMPORAL_CURVE, *, weights=TEMPORAL_WEIGHTS,
+                        side: int = TEMPORAL_CURVE_CLIPS["side"],
+                        frames: int = TEMPORAL_CURVE_CLIPS["frames"],
+                        steps: int = TEMPORAL_CURVE_CLIPS["steps"],
+                        overwrite: bool = False, quiet: bool = False) -> Path:
+    """Stylise notebook 12's two clips every frame alone and with each temporal
+    weight in ``weights`` and save what :class:`~style_lib.video.judge.ClipJudge`
+    says of each as JSON: ``{clip: {"alone": {...}, "paper": {...}, "1000": {...}, ...}}``
+    ("paper": Ruder et al.'s start, the warped previous result everywhere, bilinear,
+    λ = 1000, this series' default until version 0.2), each with
+    the warping error (and relative to alone), the worst layout, the worst moving
+    layout and the worst style-distance ratio to the frames alone."""
+    from .files import write_json
+    from .io.data import load
+    from .video import clips, flow, temporal
+    from .video.judge import ClipJudge
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise SettingsError(f"{out} exists. Fix: pass --overwrite to replace it.")
+    style = TEMPORAL_CURVE_CLIPS["style"]
+    both = {"camera move over Tübingen": clips.synthetic_clip(
+                load("tubingen", max_size=2 * side), frames=frames, size=(side * 3 // 4, side)),
+            "Big Buck Bunny": clips.real_clip("bigbuckbunny", frames=frames, size=side, step=2)}
+    result: dict[str, Any] = {"settings": {"side": side, "frames": frames, "steps": steps,
+                                           "style": style}}
+    for name, clip in both.items():
+        flows, masks = flow.clip_flows(clip.frames)
+        judge = ClipJudge(clip, style)
+        alone = None
+        rows: dict[str, Any] = {}
+        runs = [("alone", dict(temporal=False))] + \
+            [("paper", dict(temporal_weight=1000.0, fresh_where_unreliable=False,
+                            interpolation="linear"))] + \
+            [(f"{w:g}", dict(temporal_weight=w)) for w in weights]
+        for label, options in runs:
+            frames_out = temporal.stylize_clip(clip.frames, style, steps=steps, flows=flows,
+                                               masks=masks, progress=False, **options).frames
+            verdict = judge(frames_out)
+            alone = alone or verdict
+            rows[label] = {
+                "warping_error": verdict.warping_error,
+                "relative_error": verdict.warping_error / alone.warping_error,
+                "worst_layout": verdict.worst_layout,
+                "worst_moving_layout": verdict.worst_moving_layout,
+                "worst_distance_ratio": float(verdict.distance_ratios(alone).max())}
+            if not quiet:
+                print(name, label, {k: round(v, 4) for k, v in rows[label].items()}, flush=True)
+        result[name] = rows
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(out, result)
+    return out
 
 
 def gallery_path(painting: str) -> Path:
@@ -182,9 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .arguments import size as size_type
     from .command_line import OneLineParser, run
     parser = OneLineParser(prog="python -m style_lib.figures",
-                           description="Remake the ratio grid of notebook 06 (the paper's "
-                                       "Figure 4) in images/ratio_grid/.")
-    parser.add_argument("figure", choices=["ratio-grid", "blotches"])
+                           description="Remake a precomputed figure: notebook 06's ratio grid "
+                                       "(the paper's Figure 4), notebook 09's blotches, or "
+                                       "notebook 12's temporal trade-off curve.")
+    parser.add_argument("figure", choices=["ratio-grid", "blotches", "temporal-curve"])
     parser.add_argument("--old-model", type=Path, default=None,
                         help="blotches: the tanh four-painting network from git history")
     parser.add_argument("-o", "--output-dir", type=Path, default=IMAGES / "ratio_grid",
@@ -196,6 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true", help="replace existing pictures")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     args = parser.parse_args(argv)
+    if args.figure == "temporal-curve":
+        return run(parser.prog, lambda signals: print(make_temporal_curve(
+            overwrite=args.overwrite, quiet=args.quiet)), interrupted="interrupted; nothing "
+            "was written.")
     if args.figure == "blotches":
         if args.old_model is None:
             parser.error("blotches needs --old-model OLD.keras: `git show 074c3c6:style_lib/"
