@@ -110,3 +110,23 @@ def test_bad_shapes_are_refused_in_one_line(clip):
         judge.warping_error(clip.frames, flows[:1], masks[:1])
     with pytest.raises(SettingsError, match="T >= 2"):
         judge.warping_error(clip.frames[:1], flows[:0], masks[:0])
+
+
+def test_the_moving_layout_sees_a_moving_subject_fade_that_the_whole_frame_layout_misses(clip):
+    """A subject the size of a fifth of the frame turned into a flat blob: the 32-px
+    layout of the whole frame stays high, the moving part's layout falls to 0."""
+    frame = clip.frames[1]
+    mask = np.zeros(frame.shape[:2], bool)
+    mask[20:50, 30:60] = True                       # the "subject"
+    faded = frame.copy()
+    faded[mask] = faded[mask].mean(axis=0)
+    assert quality.layout_correlation(faded, frame) > 0.8
+    assert judge.moving_layout(faded, frame, mask) < 0.1
+    assert judge.moving_layout(frame, frame, mask) > 0.99
+    flow_field = np.zeros(frame.shape[:2] + (2,), np.float32)
+    flow_field[mask] = (2.0, 0.0)
+    assert np.array_equal(judge.moving_mask(flow_field), mask)      # only what moves
+    assert judge.moving_mask(np.zeros_like(flow_field)).all()      # nothing moves: all of it
+    rng = np.random.default_rng(0)
+    everywhere = rng.uniform(1, 3, flow_field.shape).astype(np.float32)
+    assert judge.moving_mask(everywhere).mean() == pytest.approx(judge.MOVING_SHARE, abs=0.01)

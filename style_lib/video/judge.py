@@ -19,9 +19,13 @@ can be. So the judge measures two things, each with tools the method never saw:
   Farnebäck's (a different estimator from the method's DIS) for a real clip.
 * **Per-frame quality**: each stylised frame's style distance to the
   painting (:class:`style_lib.core.quality.Judge`, by default with HED's
-  VGG16, a network no method here optimises) and the correlation of its
-  layout with its own photo frame. A steady clip that loses its subject
-  loses layout; one that loses its strokes loses style distance.
+  VGG16, a network no method here optimises), the correlation of its
+  layout with its own photo frame (:func:`~style_lib.core.quality.layout_correlation`,
+  32 px, the whole frame) and the same correlation over the frame's
+  **moving part** only (:func:`moving_layout`, 96 px): a moving subject
+  is a small part of most frames, and when it fades into a blur the
+  32-px layout of the whole frame hardly moves. A steady clip that loses its
+  subject loses moving layout; one that loses its strokes loses style distance.
 """
 from __future__ import annotations
 
@@ -29,15 +33,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.color import luminance
 from ..core.quality import Judge, layout_correlation
 from ..errors import SettingsError
 from . import flow as flows_lib
 from .clips import Clip
 
-__all__ = ["JUDGE_FLOW_METHOD", "judge_flows", "warping_error", "ClipVerdict", "ClipJudge"]
+__all__ = ["JUDGE_FLOW_METHOD", "MOVING_SHARE", "MOVING_SIZE", "judge_flows", "warping_error",
+           "moving_mask", "moving_layout", "ClipVerdict", "ClipJudge"]
 
 #: The optical flow the judge uses for a real clip: not the methods' DIS.
 JUDGE_FLOW_METHOD = "farneback"
+#: The share of a frame's pixels, those that move most, taken as its moving part.
+MOVING_SHARE = 0.2
+#: Pixels that move less than this (px per frame) are never the moving part.
+STILL = 0.25
+#: The longest side (px) at which the moving part's layout is compared.
+MOVING_SIZE = 96
 
 
 def judge_flows(clip: Clip) -> tuple[np.ndarray, np.ndarray, str]:
@@ -83,18 +95,52 @@ def warping_error(frames, flows, masks) -> float:
     return float(np.mean(errors))
 
 
+def moving_mask(flow) -> np.ndarray:
+    """The moving part of a frame: boolean ``(H, W)``, the :data:`MOVING_SHARE`
+    of its pixels whose flow ``(H, W, 2)`` is longest, leaving out those that
+    move less than :data:`STILL` px; the whole frame when (almost) nothing moves."""
+    magnitude = np.linalg.norm(np.asarray(flow, np.float32), axis=-1)
+    mask = magnitude >= max(float(np.quantile(magnitude, 1.0 - MOVING_SHARE)), STILL)
+    return mask if mask.mean() >= 0.01 else np.ones_like(mask)
+
+
+def moving_layout(picture, photo, mask) -> float:
+    """Luminance correlation of ``picture`` and ``photo`` (``(H, W, 3)``,
+    ``[0, 255]``) over ``mask`` ``(H, W)``, both shrunk to :data:`MOVING_SIZE` px:
+    near 1 while the moving subject is recognisable; 0 when it is a flat blob."""
+    import tensorflow as tf
+    h, w = np.asarray(photo).shape[:2]
+    scale = min(1.0, MOVING_SIZE / max(h, w))
+    size = (max(1, round(h * scale)), max(1, round(w * scale)))
+
+    def small(x) -> np.ndarray:
+        return tf.image.resize(np.asarray(x, np.float32), size, method="area").numpy()
+    keep = small(np.asarray(mask, np.float32)[..., np.newaxis])[..., 0] > 0.5
+    a = luminance(small(picture))[keep]
+    b = luminance(small(photo))[keep]
+    if a.size < 2 or np.ptp(a) < 1e-3 or np.ptp(b) < 1e-3:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
 @dataclass(frozen=True)
 class ClipVerdict:
     """A stylised clip judged: its warping error and each frame's quality.
 
     ``distances`` ``(T,)``: each frame's style distance to the painting
     (mean relative Gram distance, 0 = the painting's statistics);
-    ``layouts`` ``(T,)``: each frame's layout correlation with its photo.
+    ``layouts`` ``(T,)``: each frame's layout correlation with its photo;
+    ``moving_layouts`` ``(T,)``: the same over the frame's moving part.
     """
 
     warping_error: float
     distances: np.ndarray
     layouts: np.ndarray
+    moving_layouts: np.ndarray
+
+    @property
+    def worst_moving_layout(self) -> float:
+        return float(np.min(self.moving_layouts))
 
     @property
     def worst_layout(self) -> float:
@@ -126,6 +172,7 @@ class ClipJudge:
         self.flows, self.masks, self.flow_name = judge_flows(clip)
         self.judge = Judge(frames[0], painting, size=max(frames.shape[1:3]), weights=weights)
         self.input_error = warping_error(frames, self.flows, self.masks)
+        self.moving = [moving_mask(self.flows[max(t - 1, 0)]) for t in range(len(frames))]
 
     def __call__(self, stylised) -> ClipVerdict:
         """Judge stylised frames ``(T, H, W, 3)`` of the clip, in ``[0, 255]``."""
@@ -137,4 +184,6 @@ class ClipJudge:
             warping_error(s, self.flows, self.masks),
             np.array([self.judge.distance(frame) for frame in s]),
             np.array([layout_correlation(frame, photo)
-                      for frame, photo in zip(s, self.clip.frames)]))
+                      for frame, photo in zip(s, self.clip.frames)]),
+            np.array([moving_layout(frame, photo, mask)
+                      for frame, photo, mask in zip(s, self.clip.frames, self.moving)]))
