@@ -12,6 +12,9 @@ gallery`` runs the command line once per gallery painting).
 curve (``images/video/temporal_curve.json``: each clip stylised with several
 temporal weights λ, judged by :class:`style_lib.video.judge.ClipJudge`; about
 15 minutes on 2 cores).
+``python -m style_lib.figures video-clips`` remakes notebook 12's clips at class
+size (``images/video/*.mp4``: 384 px wide, 4 s, photo | every frame alone |
+temporal side by side, and what the judge says of them; about 30 minutes).
 ``python -m style_lib.figures blotches --old-model OLD.keras`` remakes
 ``images/fast/blotches.jpg`` from the four-painting network this project
 trained first (tanh output, 128-px crops), which lives in git history::
@@ -28,7 +31,7 @@ from typing import Any, Sequence
 from .io.data import UnknownImageError
 from .errors import ImageError, SettingsError
 
-__all__ = ["TEMPORAL_CURVE", "TEMPORAL_WEIGHTS", "make_temporal_curve", "temporal_curve_path", "BLOTCHES", "BLOTCH_PHOTOS", "blotches_path", "make_blotch_figure", "GALLERY", "RATIO_GRID_LAYERS", "RATIO_GRID_RATIOS", "RATIO_GRID_SIZE",
+__all__ = ["VIDEO_CLIPS", "make_video_clips", "video_clip_path", "TEMPORAL_CURVE", "TEMPORAL_WEIGHTS", "make_temporal_curve", "temporal_curve_path", "BLOTCHES", "BLOTCH_PHOTOS", "blotches_path", "make_blotch_figure", "GALLERY", "RATIO_GRID_LAYERS", "RATIO_GRID_RATIOS", "RATIO_GRID_SIZE",
            "RATIO_GRID_STEPS", "gallery_path", "make_ratio_grid", "ratio_grid_path",
            "ratio_grid_settings"]
 
@@ -57,6 +60,65 @@ TEMPORAL_CURVE = IMAGES / "video" / "temporal_curve.json"
 TEMPORAL_WEIGHTS = (0.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
 #: The clips of the curve as notebook 12 makes them in full mode: side, frames, steps.
 TEMPORAL_CURVE_CLIPS = {"side": 192, "frames": 12, "steps": 30, "style": "starry_night"}
+
+
+#: Notebook 12's clips at class size: side (px), frames, frames per second, L-BFGS steps.
+VIDEO_CLIPS = {"side": 384, "frames": 24, "fps": 6.0, "steps": 30, "style": "starry_night"}
+VIDEO_CLIP_NAMES = {"camera": "camera move over Tübingen", "bunny": "Big Buck Bunny"}
+
+
+def video_clip_path(name: str) -> Path:
+    """A committed class-size clip of notebook 12 (``"camera"`` or ``"bunny"``, MP4),
+    or its judge's verdict (``name + ".json"``)."""
+    return _committed(IMAGES / "video" / name, "python -m style_lib.figures video-clips")
+
+
+def make_video_clips(out_dir: Path | str = IMAGES / "video", *, overwrite: bool = False,
+                     quiet: bool = False, **settings) -> list[Path]:
+    """Stylise notebook 12's two clips at class size (:data:`VIDEO_CLIPS`) every frame
+    alone and with the temporal loss, write ``camera.mp4`` and ``bunny.mp4`` (photo |
+    alone | temporal, labelled) and ``camera.json`` / ``bunny.json``: what
+    :class:`~style_lib.video.judge.ClipJudge` says of both versions."""
+    from .files import write_json
+    from .io.data import load
+    from .video import clips, io, temporal
+    from .video.judge import ClipJudge
+    opts = VIDEO_CLIPS | settings
+    out_dir = Path(out_dir)
+    side, frames, steps, style = opts["side"], opts["frames"], opts["steps"], opts["style"]
+    made = {"camera": lambda: clips.synthetic_clip(load("tubingen", max_size=2 * side),
+                                                   frames=frames, size=(side * 9 // 16, side),
+                                                   fps=opts["fps"]),
+            "bunny": lambda: clips.real_clip("bigbuckbunny", frames=frames, size=side, step=2)}
+    written = []
+    for key, make in made.items():
+        video, record = out_dir / f"{key}.mp4", out_dir / f"{key}.json"
+        if (video.exists() or record.exists()) and not overwrite:
+            raise SettingsError(f"{video} exists. Fix: pass --overwrite to replace it.")
+        clip = make()
+        runs = {tie: temporal.stylize_clip(clip.frames, style, temporal=tie, steps=steps,
+                                           progress=not quiet) for tie in (False, True)}
+        judge = ClipJudge(clip, style)
+        alone, tied = judge(runs[False].frames), judge(runs[True].frames)
+        verdict = {"clip": VIDEO_CLIP_NAMES[key], "shape": list(clip.frames.shape),
+                   "fps": opts["fps"], "steps": steps, "judged_with": judge.flow_name,
+                   "seconds_per_frame": {"alone": runs[False].seconds_per_frame,
+                                         "temporal": runs[True].seconds_per_frame}}
+        for label, v in (("alone", alone), ("temporal", tied)):
+            verdict[label] = {"warping_error": v.warping_error,
+                              "relative_error": v.warping_error / alone.warping_error,
+                              "worst_layout": v.worst_layout,
+                              "worst_moving_layout": v.worst_moving_layout,
+                              "worst_distance_ratio": float(v.distance_ratios(alone).max())}
+        out_dir.mkdir(parents=True, exist_ok=True)
+        io.write_video(io.side_by_side(clip.frames, runs[False].frames, runs[True].frames,
+                                       labels=["photo", "every frame alone", "temporal"]),
+                       video, fps=opts["fps"], overwrite=True)
+        write_json(record, verdict)
+        written += [video, record]
+        if not quiet:
+            print(key, {k: verdict[k] for k in ("alone", "temporal")}, flush=True)
+    return written
 
 
 def temporal_curve_path() -> Path:
@@ -254,7 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                            description="Remake a precomputed figure: notebook 06's ratio grid "
                                        "(the paper's Figure 4), notebook 09's blotches, or "
                                        "notebook 12's temporal trade-off curve.")
-    parser.add_argument("figure", choices=["ratio-grid", "blotches", "temporal-curve"])
+    parser.add_argument("figure", choices=["ratio-grid", "blotches", "temporal-curve",
+                                           "video-clips"])
     parser.add_argument("--old-model", type=Path, default=None,
                         help="blotches: the tanh four-painting network from git history")
     parser.add_argument("-o", "--output-dir", type=Path, default=IMAGES / "ratio_grid",
@@ -266,6 +329,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--overwrite", action="store_true", help="replace existing pictures")
     parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
     args = parser.parse_args(argv)
+    if args.figure == "video-clips":
+        return run(parser.prog, lambda signals: print(*make_video_clips(
+            overwrite=args.overwrite, quiet=args.quiet), sep="\n"), interrupted="interrupted; "
+            "the clips finished so far are kept.")
     if args.figure == "temporal-curve":
         return run(parser.prog, lambda signals: print(make_temporal_curve(
             overwrite=args.overwrite, quiet=args.quiet)), interrupted="interrupted; nothing "

@@ -373,3 +373,16 @@ def test_a_cubic_warp_blurs_less_than_a_bilinear_one_when_repeated():
     np.testing.assert_array_equal(flow.warp(image, np.zeros((40, 40, 2)), "cubic"), image)
     with pytest.raises(SettingsError, match="interpolation"):
         flow.warp(image, half, "nearest-ish")
+
+
+def test_side_by_side_labels_name_each_clip_in_a_band_above_it():
+    a = np.zeros((2, 40, 120, 3), np.float32)
+    b = np.full((2, 40, 100, 3), 128.0, np.float32)
+    out = io.side_by_side(a, b, labels=["every frame alone", "temporal"])
+    assert out.shape == (2, 40 + io.LABEL_HEIGHT, 120 + 4 + 100, 3)
+    band = out[0, :io.LABEL_HEIGHT]
+    assert band[:, :120].min() < 100 and band[:, 124:].min() < 100      # black text in each band
+    assert (band == 255).mean() > 0.7                                    # on white
+    np.testing.assert_array_equal(out[:, io.LABEL_HEIGHT:, :120], a)
+    with pytest.raises(SettingsError, match="one label per clip"):
+        io.side_by_side(a, b, labels=["only one"])

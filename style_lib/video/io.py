@@ -16,7 +16,7 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Union
 
@@ -244,11 +244,14 @@ def video_html(path_or_frames: Any, width: int | None = None, fps: float = 12) -
             f'Your browser cannot play this video.</video>')
 
 
-def side_by_side(*clips_frames: Any, gap: int = 4) -> np.ndarray:
+def side_by_side(*clips_frames: Any, gap: int = 4,
+                 labels: Sequence[str] | None = None) -> np.ndarray:
     """Clips ``(T, H, W_i, 3)`` next to each other with white ``gap``-px columns.
 
     All clips need the same T and H. Returns float32 ``(T, H, sum W_i + gap
-    (n - 1), 3)`` in ``[0, 255]`` (uint8 clips are converted).
+    (n - 1), 3)`` in ``[0, 255]`` (uint8 clips are converted); with ``labels``
+    (one per clip), a white band of :data:`LABEL_HEIGHT` px above each clip
+    names it, so the height grows by that much.
     """
     if not clips_frames:
         raise SettingsError("side_by_side needs at least one clip. Fix: "
@@ -266,6 +269,14 @@ def side_by_side(*clips_frames: Any, gap: int = 4) -> np.ndarray:
             raise SettingsError(f"clip {i} is {a.shape[0]} frames of height {a.shape[1]}, "
                                 f"clip 0 is {t} frames of height {h}. Fix: give clips of "
                                 f"the same length and height (resize or cut them).")
+    if labels is not None:
+        if len(labels) != len(arrays):
+            raise SettingsError(f"{len(labels)} labels for {len(arrays)} clips. Fix: give one "
+                                "label per clip.")
+        arrays = [np.concatenate([np.broadcast_to(_label(str(text), a.shape[2]),
+                                                  (t,) + (LABEL_HEIGHT, a.shape[2], 3)), a], axis=1)
+                  for text, a in zip(labels, arrays)]
+        h += LABEL_HEIGHT
     white = np.full((t, h, int(gap), 3), 255.0, np.float32)
     parts: list[np.ndarray] = []
     for i, a in enumerate(arrays):
@@ -273,3 +284,22 @@ def side_by_side(*clips_frames: Any, gap: int = 4) -> np.ndarray:
             parts.append(white)
         parts.append(a)
     return np.concatenate(parts, axis=2)
+
+
+#: Height (px) of the band that names a clip in :func:`side_by_side`.
+LABEL_HEIGHT = 22
+
+
+def _label(text: str, width: int) -> np.ndarray:
+    """A white ``(LABEL_HEIGHT, width, 3)`` float32 band with ``text`` centred in black."""
+    from PIL import Image, ImageDraw, ImageFont
+    band = Image.new("RGB", (width, LABEL_HEIGHT), "white")
+    draw = ImageDraw.Draw(band)
+    try:
+        font = ImageFont.load_default(size=14)
+    except TypeError:                       # Pillow < 10.1: one bitmap size
+        font = ImageFont.load_default()
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    draw.text(((width - (right - left)) / 2 - left, (LABEL_HEIGHT - (bottom - top)) / 2 - top),
+              text, fill="black", font=font)
+    return np.asarray(band, np.float32)
