@@ -119,3 +119,18 @@ def test_the_old_top_level_names_say_where_the_module_went():
     for old, new in style_lib.MOVED.items():
         assert (ROOT / (new.replace(".", "/") + ".py")).is_file(), new
         assert not (ROOT / f"{old}.py").exists(), old
+
+
+def test_the_readme_package_table_matches_the_tree():
+    """Every module of the layers (top level, io/, core/, pixel/, teaching/) has its row in
+    README's package table, and every row names a module that exists."""
+    readme = (ROOT.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## The package", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `style_lib")}
+    expected = {f"style_lib.{p.stem}" for p in ROOT.glob("*.py") if not p.stem.startswith("__")}
+    for package in ("io", "core", "pixel", "teaching"):
+        expected |= {f"style_lib.{package}.{p.stem}" for p in (ROOT / package).glob("*.py")
+                     if not p.stem.startswith("__")}
+    expected |= {f"style_lib.{p}" for p in ("fast", "adain", "video", "checks")}
+    assert not expected - rows, f"modules without a row: {sorted(expected - rows)}"
+    assert not rows - expected, f"rows without a module: {sorted(rows - expected)}"
