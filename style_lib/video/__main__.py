@@ -53,7 +53,7 @@ def _parser() -> cl.OneLineParser:
     p.add_argument("--steps", type=arg.positive_int, default=40,
                    help="L-BFGS steps per frame (default %(default)s; the first frame 2x)")
     p.add_argument("--temporal-weight", type=arg.weight, default=None, metavar="L",
-                   help="λ of the temporal loss (default 1e3)")
+                   help="λ of the temporal loss (default 300: where notebook 12's trade-off curve bends)")
     p.add_argument("--blend", type=_share, default=None,
                    help="--method fast or adain: share of the warped previous frame "
                         "(default 0.6)")

@@ -40,7 +40,7 @@ __all__ = ["DEFAULT_TEMPORAL_WEIGHT", "DEFAULT_BLEND", "WARP_INTERPOLATION", "Cl
            "TemporalStylizer", "stylize_clip", "stylize_clip_fast"]
 
 #: λ of the temporal term (sum form, eq. 7), for the library's default α, β.
-DEFAULT_TEMPORAL_WEIGHT = 1e3
+DEFAULT_TEMPORAL_WEIGHT = 300.0
 #: how a previous result is warped onto the next frame (see :func:`style_lib.video.flow.warp`).
 WARP_INTERPOLATION = "cubic"
 #: how much of the warped previous output the fast method keeps, where reliable.
