@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 
-FRAMES = 8
+FRAMES = 6
 STEPS = 30
 STYLE = "starry_night"
 
