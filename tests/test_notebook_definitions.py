@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -435,10 +436,14 @@ def test_09_checkerboard_solution_trains_the_transposed_network(demo_images, mon
     from style_lib.fast import network, training
     rng = np.random.default_rng(2)
     live = type("Live", (), {"model": network.build_transform_net(0.25)})()
-    values = {"CROP": 32, "TRAIN_STEPS": 2, "WIDTH": 0.25, "live": live,
-              "held_out": rng.uniform(0, 255, (3, 32, 32, 3)).astype(np.float32)}
-    monkeypatch.setattr(training.TrainConfig, "precision", "float32")
-    ns = _namespace_with(NB09, solutions_from_notebook(NB09)[1].code, [], values)
+    config = training.TrainConfig(style="starry_night", size=32, style_size=64, steps=2,
+                                  width=0.25, precision="float32")     # the live run's, tiny
+    monkeypatch.setenv("STYLE_LIB_QUICK", "1")                        # pick(quick=2): 2 steps
+    with tempfile.TemporaryDirectory() as scratch:
+        values = {"CROP": 32, "TRAIN_STEPS": 2, "WIDTH": 0.25, "live": live, "config": config,
+                  "SCRATCH": type("Scratch", (), {"name": scratch})(),
+                  "held_out": rng.uniform(0, 255, (3, 32, 32, 3)).astype(np.float32)}
+        ns = _namespace_with(NB09, solutions_from_notebook(NB09)[1].code, [], values)
     assert ns["transposed"].model.get_layer("up1").mode == "transposed"
     assert len(ns["transposed"].history["step"]) == 2
     plt.close("all")
