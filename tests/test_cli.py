@@ -165,8 +165,8 @@ def test_the_file_a_demo_name_reads_is_never_overwritten(name, demo_images, caps
 
     from style_lib.io import data
     committed = tmp_path / "images"         # a copy: a regression must not hit the repo
-    shutil.copytree(download._REPO_IMAGES, committed)
-    monkeypatch.setattr(download, "_REPO_IMAGES", committed)
+    shutil.copytree(download.REPO_IMAGES, committed)
+    monkeypatch.setattr(download, "REPO_IMAGES", committed)
     source = data.path(name)               # committed (chelsea) or cached (tubingen)
     before = source.read_bytes()
     code, err = run_bad([name, "starry_night", "-o", str(source)], capsys)
