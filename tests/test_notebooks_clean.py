@@ -27,6 +27,18 @@ def test_notebook_has_no_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_has_its_own_id(path):
+    """nbformat 4.5 wants a cell id; nbformat.read adds a missing one silently (and will refuse
+    it one day), so read the file as it is committed."""
+    import json
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    missing = [i for i, cell in enumerate(cells) if not cell.get("id")]
+    assert not missing, f"{path.name}: cells {missing} have no id (open and save it in JupyterLab)"
+    ids = [cell["id"] for cell in cells]
+    assert len(set(ids)) == len(ids), f"{path.name}: two cells share an id"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_cell_metadata_is_clean(path):
     """No cell metadata except the collapsed source of the hidden check cells."""
     nb = nbformat.read(path, as_version=4)
