@@ -65,12 +65,7 @@ def run(*, quick: bool = False) -> dict:
             for tie, label in ((False, "alone"), (True, "temporal" if method == "pixels" else "blended")):
                 verdict = alone if not tie else judge(runs[tie].frames)
                 methods[f"{method}, {label}"] = {
-                    "seconds_per_frame": runs[tie].seconds_per_frame,
-                    "warping_error": verdict.warping_error,
-                    "relative_error": verdict.warping_error / max(alone.warping_error, 1e-12),
-                    "worst_layout": verdict.worst_layout,
-                    "worst_moving_layout": verdict.worst_moving_layout,
-                    "worst_distance_ratio": float(verdict.distance_ratios(alone).max()),
+                    "seconds_per_frame": runs[tie].seconds_per_frame, **verdict.measures(alone),
                     "relative_flicker_dis": flow.relative_flicker(
                         runs[tie].frames, clip.frames, flows, masks)}
         out["clips"][name] = {"shape": list(clip.frames.shape[1:3]), "flow_s": flow_s,

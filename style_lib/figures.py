@@ -105,11 +105,7 @@ def make_video_clips(out_dir: Path | str = IMAGES / "video", *, overwrite: bool 
                    "seconds_per_frame": {"alone": runs[False].seconds_per_frame,
                                          "temporal": runs[True].seconds_per_frame}}
         for label, v in (("alone", alone), ("temporal", tied)):
-            verdict[label] = {"warping_error": v.warping_error,
-                              "relative_error": v.warping_error / alone.warping_error,
-                              "worst_layout": v.worst_layout,
-                              "worst_moving_layout": v.worst_moving_layout,
-                              "worst_distance_ratio": float(v.distance_ratios(alone).max())}
+            verdict[label] = v.measures(alone)
         out_dir.mkdir(parents=True, exist_ok=True)
         io.write_video(io.side_by_side(clip.frames, runs[False].frames, runs[True].frames,
                                        labels=["photo", "every frame alone", "temporal"]),
@@ -165,12 +161,7 @@ def make_temporal_curve(out: Path | str = TEMPORAL_CURVE, *, weights=TEMPORAL_WE
                                                masks=masks, progress=False, **options).frames
             verdict = judge(frames_out)
             alone = alone or verdict
-            rows[label] = {
-                "warping_error": verdict.warping_error,
-                "relative_error": verdict.warping_error / alone.warping_error,
-                "worst_layout": verdict.worst_layout,
-                "worst_moving_layout": verdict.worst_moving_layout,
-                "worst_distance_ratio": float(verdict.distance_ratios(alone).max())}
+            rows[label] = verdict.measures(alone)
             if not quiet:
                 print(name, label, {k: round(v, 4) for k, v in rows[label].items()}, flush=True)
         result[name] = rows

@@ -23,7 +23,7 @@ from ..errors import SettingsError
 
 __all__ = ["METHODS", "INTERPOLATIONS", "optical_flow", "warp", "disoccluded", "motion_boundary",
            "outside_frame", "consistency_mask", "flow_to_color", "flicker",
-           "relative_flicker", "clip_flows", "endpoint_error"]
+           "relative_flicker", "check_clip_flows", "clip_flows", "endpoint_error"]
 
 #: The optical-flow estimators :func:`optical_flow` knows.
 METHODS = ("dis", "farneback")
@@ -260,6 +260,22 @@ def _clip(frames, what: str) -> np.ndarray:
     return arr
 
 
+def check_clip_flows(frames, flows, masks, fix: str = "use clip_flows(frames) on the same clip"
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``frames`` ``(T, H, W, 3)``, ``flows`` ``(T-1, H, W, 2)`` and ``masks``
+    ``(T-1, H, W)`` as float32 arrays, or raise SettingsError naming the shapes
+    they must have (``fix``: how to get matching ones)."""
+    s = _clip(frames, "frames")
+    flows = np.asarray(flows, np.float32)
+    masks = np.asarray(masks, np.float32)
+    want = (len(s) - 1,) + s.shape[1:3]
+    if flows.shape != want + (2,) or masks.shape != want:
+        raise SettingsError(f"for {len(s)} frames of {s.shape[1:3]} px, flows must be "
+                            f"{want + (2,)} and masks {want}; got {flows.shape} and "
+                            f"{masks.shape}. Fix: {fix}.")
+    return s, flows, masks
+
+
 def flicker(frames, flows, masks) -> float:
     """How much a clip changes where the flow says it should not (0..255 units).
 
@@ -269,14 +285,7 @@ def flicker(frames, flows, masks) -> float:
     over the reliable pixels, of ``|s_t - warp(s_{t-1}, flows[t-1])|``
     averaged over the channels. Frames with no reliable pixel are skipped.
     """
-    s = _clip(frames, "frames")
-    flows = np.asarray(flows, np.float32)
-    masks = np.asarray(masks, np.float32)
-    want = (len(s) - 1,) + s.shape[1:3]
-    if flows.shape != want + (2,) or masks.shape != want:
-        raise SettingsError(f"for {len(s)} frames of {s.shape[1:3]} px, flows must be "
-                            f"{want + (2,)} and masks {want}; got {flows.shape} and "
-                            f"{masks.shape}. Fix: use clip_flows(frames) on the same clip.")
+    s, flows, masks = check_clip_flows(frames, flows, masks)
     per_frame = []
     for t in range(1, len(s)):
         reliable = masks[t - 1] > 0.5

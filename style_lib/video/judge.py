@@ -77,16 +77,9 @@ def warping_error(frames, flows, masks) -> float:
     channels) between frame t and frame t-1 warped onto it, averaged over the
     unoccluded pixels. 0 for a clip that follows the flow exactly.
     """
-    s = np.asarray(frames, np.float32) / 255.0
-    flows = np.asarray(flows, np.float32)
-    masks = np.asarray(masks, np.float32)
-    want = (len(s) - 1,) + s.shape[1:3]
-    if s.ndim != 4 or s.shape[-1] != 3 or len(s) < 2:
-        raise SettingsError(f"frames must be (T, H, W, 3) with T >= 2, got {s.shape}.")
-    if flows.shape != want + (2,) or masks.shape != want:
-        raise SettingsError(f"for {len(s)} frames of {s.shape[1:3]} px, flows must be "
-                            f"{want + (2,)} and masks {want}; got {flows.shape} and "
-                            f"{masks.shape}. Fix: use judge_flows(clip) of the same clip.")
+    s, flows, masks = flows_lib.check_clip_flows(
+        frames, flows, masks, fix="use judge_flows(clip) of the same clip")
+    s = s / 255.0
     errors = []
     for t in range(1, len(s)):
         m = masks[t - 1][..., np.newaxis]
@@ -149,6 +142,16 @@ class ClipVerdict:
     @property
     def worst_distance(self) -> float:
         return float(np.max(self.distances))
+
+    def measures(self, alone: "ClipVerdict") -> dict[str, float]:
+        """The verdict in five numbers, against ``alone`` (the frames stylised alone):
+        warping error, as a ratio to alone's, worst layout, worst moving layout and
+        the worst style-distance ratio (what notebook 12, its curve and the bench report)."""
+        return {"warping_error": self.warping_error,
+                "relative_error": self.warping_error / max(alone.warping_error, 1e-12),
+                "worst_layout": self.worst_layout,
+                "worst_moving_layout": self.worst_moving_layout,
+                "worst_distance_ratio": float(self.distance_ratios(alone).max())}
 
     def distance_ratios(self, baseline: "ClipVerdict") -> np.ndarray:
         """``(T,)``: each frame's style distance over the baseline's same frame
