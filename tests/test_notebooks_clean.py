@@ -127,3 +127,60 @@ def test_quick_mode_is_explained_where_it_is_set(path):
     text = nb.cells[heading].source + _setup_cell(nb)
     assert "quick" in text.lower() and ("STYLE_LIB_QUICK" in text or "quick mode" in text.lower()), (
         f"{path.name}: say in the Setup section what QUICK (quick mode) is")
+
+
+#: A measured time or speed in words: "82 ms", "12.5 min", "52x faster", "a few tens of
+#: milliseconds", "a quarter of an hour", "hundreds of times".
+MEASURED = (r"\b\d[\d.,]*\s?(ms|milliseconds?|s|seconds?|min|minutes?|hours?)\b"
+            r"|\b\d[\d,.]*\s?(times|×|x)\s(faster|slower|sooner)"
+            r"|\b(several|hundreds of|thousands of|tens of|a few|dozens of)\s"
+            r"(times|milliseconds|seconds|minutes)\b"
+            r"|quarter of an hour|half an hour")
+#: Where a quoted time may come from: a committed measurement, the paper, or "printed above".
+SOURCE = (r"make bench|RESULTS|full mode|class mode|2-core|two-core|2 cores|two cores"
+          r"|laptop|quiet machine|printed|prints|the paper|supplementary|on a GPU|setting")
+
+
+def _paragraphs(markdown: str) -> list[str]:
+    """The prose of a markdown cell by paragraph (a table stays with the paragraph above it),
+    without solutions, headings, maths and code spans."""
+    import re
+    text = re.sub(r"<details>.*?</details>", "", markdown, flags=re.S)
+    text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`", " ", text, flags=re.S)
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    return [re.sub(r"\s+", " ", p) for p in re.split(r"\n\s*\n(?!\s*\|)", text)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_quoted_times_name_their_source(path):
+    """A time or speed-up written into the text goes stale or contradicts the number the
+    cell prints on the student's machine (notebook 11 said "several times faster" above
+    "52x faster"). The text either refers to the printed number or names where its
+    number was measured (make bench, full mode on 2 cores, the paper)."""
+    import re
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for paragraph in _paragraphs(cell.source):
+            found = re.search(MEASURED, paragraph, re.IGNORECASE)
+            assert not found or re.search(SOURCE, paragraph, re.IGNORECASE), (
+                f"{path.name}, cell {i}: {found.group(0)!r} is a time the text cannot know; "
+                "refer to the printed number, or say where it was measured (make bench, "
+                f"full mode on 2 cores, the paper): {paragraph[:160]!r}")
+
+
+def test_quoted_times_catch_a_bare_number():
+    """The check above fails on the kind of sentence it is for, and passes its fixes."""
+    import re
+    bad = ["The network answers in a few tens of milliseconds.",
+           "Training takes a quarter of an hour.",
+           "The convolution is several times faster."]
+    good = ["The network is faster by the ratio printed above.",
+            "Training takes 12 min in full mode on 2 cores.",
+            "Each of its 3×3 filters sees a 4× larger patch."]
+    for text in bad:
+        assert re.search(MEASURED, _paragraphs(text)[0]) and not re.search(SOURCE, text)
+    for text in good:
+        paragraph = _paragraphs(text)[0]
+        assert not re.search(MEASURED, paragraph) or re.search(SOURCE, paragraph)
