@@ -293,6 +293,30 @@ def test_a_network_per_painting_is_committed():
                                                "composition_vii"}
 
 
+
+def test_make_models_retrains_each_committed_one_painting_network_as_it_was_trained():
+    """``make models`` is the record of how each network was made: its painting, steps and
+    style weight (FAST_STYLES) and recipe (FAST_RECIPE) are those in the network's config.json
+    and command.txt."""
+    import json
+    import re
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    styles = re.search(r"^FAST_STYLES = (.*)$", makefile, re.M).group(1).split()
+    recipe = re.search(r"^FAST_RECIPE = (.*)$", makefile, re.M).group(1)
+    size = int(re.search(r"--size (\d+)", recipe).group(1))
+    style_size = int(re.search(r"--style-size (\d+)", recipe).group(1))
+    assert styles
+    for entry in styles:
+        painting, steps, weight = entry.split(":")
+        folder = network.PRETRAINED_DIR / painting
+        config = json.loads((folder / "config.json").read_text())
+        assert (config["style"], config["steps"], config["style_weight"], config["size"],
+                config["style_size"]) == (painting, int(steps), float(weight), size, style_size)
+        command = (folder / "command.txt").read_text()
+        assert f"--style-weight {weight}" in command and f"--out style_lib/fast/models/{painting}" \
+            in command, command
+
+
 def test_the_training_command_writes_the_model_its_command_and_curve(demo_images, tmp_path,
                                                                      capsys):
     from style_lib.fast.__main__ import main
