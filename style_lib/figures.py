@@ -14,7 +14,7 @@ temporal weights λ, judged by :class:`style_lib.video.judge.ClipJudge`; about
 15 minutes on 2 cores).
 ``python -m style_lib.figures video-clips`` remakes notebook 12's clips at class
 size (``images/video/*.mp4``: 384 px wide, 4 s, photo | every frame alone |
-temporal side by side, and what the judge says of them; about 30 minutes).
+temporal side by side, and what the judge says of them; about 40 minutes on 2 cores).
 ``python -m style_lib.figures blotches --old-model OLD.keras`` remakes
 ``images/fast/blotches.jpg`` from the four-painting network this project
 trained first (tanh output, 128-px crops), which lives in git history::

@@ -72,3 +72,37 @@ def test_the_command_fails_in_one_line(tmp_path):
     assert run.returncode == 2
     assert run.stderr.strip().count("\n") == 0 and "is not a folder" in run.stderr
     assert "Traceback" not in run.stderr and not missing.exists()
+
+
+def test_the_class_size_clips_are_committed_credited_and_as_long_as_promised():
+    """Notebook 12's clips for a projector: at least 384 px wide per panel, at least 4 s,
+    three labelled panels, and the judge's verdict beside each (the bar notebook 12 checks)."""
+    import json
+    from style_lib.video import io
+    assert "## Notebook 12's clips at class size" in _credits()
+    for key in figures.VIDEO_CLIP_NAMES:
+        verdict = json.loads(figures.video_clip_path(key + ".json").read_text())
+        frames, height, width = verdict["shape"][:3]
+        assert width >= 384 and frames / verdict["fps"] >= 4
+        video, fps = io.read_video(figures.video_clip_path(key + ".mp4"))
+        assert video.shape[0] == frames and fps == pytest.approx(verdict["fps"])
+        assert video.shape[2] >= 3 * width and video.shape[1] > height     # 3 panels, labels
+        temporal = verdict["temporal"]
+        assert temporal["relative_error"] <= 0.5 and temporal["worst_distance_ratio"] <= 1.15
+        # the bunny's moving part is not held at 384 px (0.71; notebook 12 says so)
+        assert temporal["worst_moving_layout"] >= (0.8 if key == "camera" else 0.6)
+    with pytest.raises(ImageError, match="video-clips"):
+        figures.video_clip_path("missing.mp4")
+
+
+def test_make_video_clips_writes_both_clips_and_verdicts_and_keeps_existing_ones(tmp_path):
+    import json
+    written = figures.make_video_clips(tmp_path, quiet=True, side=64, frames=3, steps=2)
+    assert sorted(p.name for p in written) == ["bunny.json", "bunny.mp4", "camera.json",
+                                               "camera.mp4"]
+    verdict = json.loads((tmp_path / "camera.json").read_text())
+    assert verdict["shape"][:3] == [3, 36, 64] and set(verdict) >= {"alone", "temporal"}
+    before = (tmp_path / "camera.mp4").read_bytes()
+    with pytest.raises(SettingsError, match="--overwrite"):
+        figures.make_video_clips(tmp_path, quiet=True, side=64, frames=3, steps=2)
+    assert (tmp_path / "camera.mp4").read_bytes() == before
