@@ -293,7 +293,6 @@ def test_a_network_per_painting_is_committed():
                                                "composition_vii"}
 
 
-
 def test_make_models_retrains_each_committed_one_painting_network_as_it_was_trained():
     """``make models`` is the record of how each network was made: its painting, steps and
     style weight (FAST_STYLES) and recipe (FAST_RECIPE) are those in the network's config.json

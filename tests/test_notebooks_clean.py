@@ -151,20 +151,26 @@ def _paragraphs(markdown: str) -> list[str]:
     return [re.sub(r"\s+", " ", p) for p in re.split(r"\n\s*\n(?!\s*\|)", text)]
 
 
+def _unsourced_time(paragraph: str):
+    """The first measured time in ``paragraph`` if the paragraph names no source, else None."""
+    import re
+    found = re.search(MEASURED, paragraph, re.IGNORECASE)
+    return None if not found or re.search(SOURCE, paragraph, re.IGNORECASE) else found
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_quoted_times_name_their_source(path):
     """A time or speed-up written into the text goes stale or contradicts the number the
     cell prints on the student's machine (notebook 11 said "several times faster" above
     "52x faster"). The text either refers to the printed number or names where its
     number was measured (make bench, full mode on 2 cores, the paper)."""
-    import re
     nb = nbformat.read(path, as_version=4)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown":
             continue
         for paragraph in _paragraphs(cell.source):
-            found = re.search(MEASURED, paragraph, re.IGNORECASE)
-            assert not found or re.search(SOURCE, paragraph, re.IGNORECASE), (
+            found = _unsourced_time(paragraph)
+            assert not found, (
                 f"{path.name}, cell {i}: {found.group(0)!r} is a time the text cannot know; "
                 "refer to the printed number, or say where it was measured (make bench, "
                 f"full mode on 2 cores, the paper): {paragraph[:160]!r}")
@@ -172,7 +178,6 @@ def test_quoted_times_name_their_source(path):
 
 def test_quoted_times_catch_a_bare_number():
     """The check above fails on the kind of sentence it is for, and passes its fixes."""
-    import re
     bad = ["The network answers in a few tens of milliseconds.",
            "Training takes a quarter of an hour.",
            "The convolution is several times faster."]
@@ -180,7 +185,6 @@ def test_quoted_times_catch_a_bare_number():
             "Training takes 12 min in full mode on 2 cores.",
             "Each of its 3×3 filters sees a 4× larger patch."]
     for text in bad:
-        assert re.search(MEASURED, _paragraphs(text)[0]) and not re.search(SOURCE, text)
+        assert _unsourced_time(_paragraphs(text)[0]), text
     for text in good:
-        paragraph = _paragraphs(text)[0]
-        assert not re.search(MEASURED, paragraph) or re.search(SOURCE, paragraph)
+        assert not _unsourced_time(_paragraphs(text)[0]), text
