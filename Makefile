@@ -65,9 +65,12 @@ GREAT_WAVE_RECIPE = --size 128 --style-size 256 --style-weight 150 --output-laye
     --photos chelsea rocket flower grace_hopper bigbuckbunny_f000 bigbuckbunny_f019 \
     bigbuckbunny_f037 bigbuckbunny_f056 bigbuckbunny_f075 bigbuckbunny_f112
 MANY_STYLES = starry_night great_wave the_scream composition_vii
+# The AdaIN decoder: 6200 steps of the paper's loss into out/adain_base (about 2 h), then a
+# fine-tune that adds the identity loss (give the photo back from its own features)
+ADAIN_FINE_TUNE = --identity-weight 50 --learning-rate 1e-4 --steps 1600 --evaluate-every 250
 # Each run resumes its checkpoints if an interrupted run left some; without
 # them it starts over (--overwrite), replacing the committed network.
-models: images         ## notebooks 09-10's trained networks -> style_lib/fast/models/ (15-35 min each, the four-painting one 50 min, the AdaIN decoder about 2 h, on 2 cores)
+models: images         ## notebooks 09-10's trained networks -> style_lib/fast/models/ (15-35 min each, the four-painting one 50 min, the AdaIN decoder about 3 h, on 2 cores)
 	for p in $(FAST_STYLES); do \
 	    s=$${p%%:*}; n=$${p#*:}; d=style_lib/fast/models/$$s; \
 	    $(PY) -m style_lib.fast train --style $$s $(FAST_RECIPE) --steps $${n%%:*} \
@@ -81,8 +84,11 @@ models: images         ## notebooks 09-10's trained networks -> style_lib/fast/m
 	d=style_lib/fast/models/four_paintings; \
 	$(PY) -m style_lib.fast train --style $(MANY_STYLES) --evaluate-every 200 --out $$d \
 	    $$(test -d $$d/checkpoints || echo --overwrite)
+	b=out/adain_base; \
+	$(PY) -m style_lib.adain train --style-weight 4 --steps 6200 --evaluate-every 500 --out $$b \
+	    $$(test -d $$b/checkpoints || echo --overwrite) || exit 1; \
 	d=style_lib/adain/models/decoder; \
-	$(PY) -m style_lib.adain train --style-weight 4 --steps 6200 --evaluate-every 500 --out $$d \
+	$(PY) -m style_lib.adain train --init $$b/model.keras $(ADAIN_FINE_TUNE) --out $$d \
 	    $$(test -d $$d/checkpoints || echo --overwrite)
 
 bench: images          ## speed and memory figures -> benchmarks/RESULTS.md

@@ -94,6 +94,35 @@ def test_training_checkpoints_resumes_and_paints(demo_images, tmp_path):
                        model(photo, "shipwreck", alpha=0.0), atol=1e-3)   # α = 0: no style
 
 
+def test_a_fine_tune_starts_from_the_given_decoder_and_learns_to_give_the_photo_back(
+        demo_images, tmp_path):
+    first = training.train(_tiny(steps=1), tmp_path / "a", progress=False)
+    assert first.history["identity"] == [0.0]                  # no identity loss asked for
+    init = str(tmp_path / "a" / "model.keras")
+    tuned = training.train(_tiny(steps=1, init=init, identity_weight=50.0,
+                                 learning_rate=1e-12), tmp_path / "b", progress=False)
+    for before, after in zip(first.decoder.get_weights(), tuned.decoder.get_weights()):
+        np.testing.assert_allclose(after, before, atol=1e-6)   # the same decoder, not a new one
+    assert tuned.history["identity"][0] > 0
+    assert tuned.history["total"][0] > tuned.history["content"][0]   # the term counts
+    with pytest.raises(SettingsError, match="init"):
+        _tiny(init=str(tmp_path / "missing.keras")).checked()
+
+
+def test_bfloat16_paints_what_float32_paints_with_the_decoders_current_weights(demo_images):
+    decoder = adain_model.build_decoder(0.25, input_scale=100.0)
+    randomised = lambda: [RNG.normal(0, 0.2, w.shape) for w in decoder.get_weights()]  # noqa: E731
+    decoder.set_weights(randomised())
+    photo = RNG.uniform(0, 255, (48, 40, 3)).astype(np.float32)
+    fine = adain_model.AdaIN(decoder, precision="float32")(photo, "the_kiss")
+    model = adain_model.AdaIN(decoder, precision="bfloat16")
+    coarse = model(photo, "the_kiss")
+    assert fine.std() > 10                                      # a picture, not flat grey
+    assert np.abs(coarse - fine).mean() < 0.05 * fine.std() + 1.0   # 8 bits of mantissa
+    decoder.set_weights(randomised())                            # it trains on
+    assert np.abs(model(photo, "the_kiss") - coarse).mean() > 0.2 * fine.std()
+
+
 def test_a_foreign_model_is_not_a_decoder(tmp_path, small_net_path):
     with pytest.raises(WeightsError, match="not an AdaIN decoder"):
         adain_model.load_decoder(small_net_path)
@@ -227,3 +256,37 @@ def test_a_clip_in_any_painting_frame_by_frame_and_from_the_command_line(demo_im
         video_main(["pan:chelsea", "the_kiss", "-o", str(tmp_path / "x.mp4"), "--method",
                     "adain", "--steps", "3"])
     assert done.value.code == 2 and "does not use --steps" in capsys.readouterr().err
+
+
+def test_make_models_retrains_the_committed_decoder_as_it_was_trained():
+    """``make models`` is the record of how the decoder was made: its fine-tune settings
+    (ADAIN_FINE_TUNE) are those of the committed config.json, and the base run's settings
+    those of the base run's record beside it (base/config.json)."""
+    import json
+    import re
+    makefile = (ROOT / "Makefile").read_text()
+    tune = re.search(r"^ADAIN_FINE_TUNE = (.*)$", makefile, re.M).group(1)
+    flag = lambda name: float(re.search(rf"--{name} (\S+)", tune).group(1))  # noqa: E731
+    folder = adain_model.PRETRAINED_DIR / "decoder"
+    config = json.loads((folder / "config.json").read_text())
+    assert (config["identity_weight"], config["learning_rate"], config["steps"]) == (
+        flag("identity-weight"), flag("learning-rate"), int(flag("steps")))
+    assert config["init"], "the committed decoder is a fine-tune of the base run"
+    base = json.loads((folder / "base" / "config.json").read_text())
+    base_line = re.search(r"adain train --style-weight (\S+) --steps (\d+)", makefile)
+    assert (base["style_weight"], base["steps"]) == (float(base_line.group(1)),
+                                                      int(base_line.group(2)))
+    assert base.get("identity_weight", 0.0) == 0.0 and not base.get("init")
+    history = json.loads((folder / "history.json").read_text())
+    assert history["step"][-1] == config["steps"]           # trained to the end
+
+
+def test_the_committed_decoder_gives_each_held_out_photo_back_at_alpha_0(demo_images):
+    """What the identity loss taught: at α = 0 (the photo's own features) the picture keeps
+    the photo's light and dark (the decoder of the paper's loss alone painted every photo
+    pale: 0.69 on coffee)."""
+    from style_lib.core.quality import layout_correlation
+    model = adain_model.AdaIN(precision="auto")
+    for photo in training_photos.center_squares(training_photos.HELD_OUT_NAMES, 256):
+        back = model(photo, "the_kiss", alpha=0.0)
+        assert layout_correlation(back, photo) >= 0.85

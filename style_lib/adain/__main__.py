@@ -44,6 +44,11 @@ def _parser() -> cl.OneLineParser:
     t.add_argument("--style-weight", type=arg.weight, default=d.style_weight, help="λ (default %(default)g)")
     t.add_argument("--width", type=arg.positive_number, default=d.width,
                    help="decoder width (1 = VGG16 mirrored; default %(default)g)")
+    t.add_argument("--identity-weight", type=arg.weight, default=d.identity_weight,
+                   help="weight of the identity loss: give back the photo from its own "
+                        "features (default %(default)g)")
+    t.add_argument("--init", type=Path, default=None, metavar="DECODER",
+                   help="start from this trained decoder (.keras) instead of a new one")
     t.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default=d.precision)
     t.add_argument("--seed", type=arg.seed, default=d.seed)
     t.add_argument("--checkpoint-every", type=arg.positive_int, default=100)
@@ -77,7 +82,9 @@ def _train(args, argv: list[str], signals: cl.Signals) -> int:
                          photos=photo_folder(*args.photos) if args.photos else (),
                          size=args.size, batch_size=args.batch_size, steps=args.steps,
                          learning_rate=args.learning_rate, style_weight=args.style_weight,
-                         width=args.width, precision=args.precision, seed=args.seed).checked()
+                         width=args.width, identity_weight=args.identity_weight,
+                         init=str(args.init) if args.init else "",
+                         precision=args.precision, seed=args.seed).checked()
     for painting in config.paintings:        # a missing painting: now, not later
         as_image(painting)
     out = args.out.expanduser()
@@ -90,8 +97,10 @@ def _train(args, argv: list[str], signals: cl.Signals) -> int:
                    progress=not args.quiet, evaluate_every=args.evaluate_every,
                    resume=not args.overwrite)
     write_loss_curve(out, {k: v for k, v in result.history.items()
-                           if k in ("step", "total", "content", "style", "seconds")},
-                     weights={"style_weight": config.style_weight},
+                           if k in ("step", "total", "content", "style", "identity",
+                                    "seconds")},
+                     weights={"style_weight": config.style_weight,
+                              "identity_weight": config.identity_weight},
                      title="training the AdaIN decoder")
     steps = len(result.history["step"])
     if result.interrupted:

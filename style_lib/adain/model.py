@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..errors import ImageError, SettingsError, WeightsError
-from ..fast.network import ReflectionConv, read_keras_model, save_model
+from ..fast.network import ReflectionConv, in_precision, read_keras_model, save_model
 from ..settings import check_weight
 from ..core.vgg import FeatureExtractor
 
@@ -100,9 +100,11 @@ class AdaIN:
     """The encoder, AdaIN and a decoder: ``AdaIN(decoder)(photo, painting, alpha=0.8)``.
 
     ``precision``: what VGG16 and the decoder compute in (``"float32"``,
-    ``"bfloat16"`` or ``"auto"``). A painting's statistics are cached, so a
-    second photo in the same painting (a video frame, a slider move) costs
-    one encoder and one decoder pass.
+    ``"bfloat16"`` or ``"auto"``; in bfloat16 the decoder runs as a copy with
+    the ``mixed_bfloat16`` policy that takes ``decoder``'s current weights at
+    every call). A painting's statistics are cached, so a second photo in the
+    same painting (a video frame, a slider move) costs one encoder and one
+    decoder pass. The encoder stops at ``conv4_1`` and returns only it.
     """
 
     def __init__(self, decoder: keras.Model | str | os.PathLike | None = None, *,
@@ -111,10 +113,11 @@ class AdaIN:
             decoder = load_pretrained()
         elif isinstance(decoder, (str, os.PathLike)):
             decoder = load_decoder(decoder)
-        self.encoder = FeatureExtractor(list(ENCODER_LAYERS), weights, precision=precision,
+        self.encoder = FeatureExtractor([CONTENT_LAYER], weights, precision=precision,
                                         verbose=verbose)
         self.precision = self.encoder.precision
         self.decoder = decoder
+        self._runner = decoder
         self._style_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._encode = tf.function(self._encode_py, reduce_retracing=True)
         self._decode = tf.function(self._decode_py, reduce_retracing=True)
@@ -124,8 +127,17 @@ class AdaIN:
         return self.encoder(images)[CONTENT_LAYER]
 
     def _decode_py(self, features):
-        out = self.decoder(features, training=False)
+        out = self._runner(features, training=False)
         return tf.clip_by_value(tf.cast(out, tf.float32), 0.0, 255.0)
+
+    def decode(self, features: tf.Tensor) -> tf.Tensor:
+        """The decoder's picture ``(1, H, W, 3)`` in [0, 255] of features ``(1, h, w, 512)``,
+        computed in this model's precision with the decoder's current weights."""
+        runner = in_precision(self.decoder, self.precision)
+        if runner is not self._runner:           # a new copy: trace again
+            self._runner = runner
+            self._decode = tf.function(self._decode_py, reduce_retracing=True)
+        return self._decode(features)
 
     def encode(self, image) -> tf.Tensor:
         """``conv4_1`` features ``(1, h, w, 512)`` of an image ``(H, W, 3)`` in [0, 255]."""
@@ -202,7 +214,7 @@ class AdaIN:
         target = self.target(features, paintings, alpha, blend, masks=None if masks is None
                              else [np.pad(np.asarray(m, np.float32), ((0, ph), (0, pw)),
                                           mode="edge") for m in masks])
-        picture = self._decode(target).numpy()[0, :h, :w]
+        picture = self.decode(target).numpy()[0, :h, :w]
         if preserve_color == "luminance":
             picture = keep_photo_colors(picture, x)
         return picture

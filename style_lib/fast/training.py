@@ -624,7 +624,7 @@ def _record_held_out(history: dict[str, list[float]], step: int, seconds: float,
 def smoothed(history: dict[str, list[float]], window: int = 50) -> dict[str, list[float]]:
     """Return ``history`` with each loss term replaced by its running mean."""
     out = dict(history)
-    for key in ("total", "content", "style", "tv"):
+    for key in ("total", "content", "style", "tv", "identity"):
         values = np.asarray(history.get(key, []), np.float64)
         if values.size:
             sums = np.cumsum(np.insert(values, 0, 0.0))

@@ -504,7 +504,8 @@ def loss_plot_png(history: Mapping[str, Sequence[float]], *,
     """Return PNG bytes of a small log plot of the loss terms over the steps.
 
     ``history`` is a ``StyleResult.history``-like dict (``"step"``,
-    ``"total"`` and the *unweighted* ``"content"``, ``"style"``, ``"tv"``).
+    ``"total"`` and the *unweighted* ``"content"``, ``"style"``, ``"tv"``, and for
+    the AdaIN decoder ``"identity"``).
     With ``weights`` (``content_weight``, ``style_weight``, ``tv_weight``:
     α, β, γ) the terms are drawn weighted, α·L_c, β·L_s, γ·L_tv, so that they
     add up to the total J; terms that are 0 throughout are left out. An
@@ -525,7 +526,8 @@ def loss_plot_png(history: Mapping[str, Sequence[float]], *,
     w = dict(weights or {})
     terms = (("content", "content_weight", "α·L_c", "content  L_c"),
              ("style", "style_weight", "β·L_s", "style  L_s"),
-             ("tv", "tv_weight", "γ·L_tv", "smoothing  L_tv"))
+             ("tv", "tv_weight", "γ·L_tv", "smoothing  L_tv"),
+             ("identity", "identity_weight", "λ_id·L_id", "identity  L_id"))
     for key, weight, weighted, plain in terms:
         values = np.asarray(history.get(key, [])[:steps.size], np.float64)
         if weights is not None:
