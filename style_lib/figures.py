@@ -273,22 +273,22 @@ def make_blotch_figure(old_model: Path | str, out: Path | str = BLOTCHES, *,
                             "style_lib/figures.py).")
     new_name = network.pretrained_names(many=True)[0]
     new = network.load_pretrained(new_name)
-    fig, axes = plt.subplots(len(BLOTCH_PHOTOS), 3, figsize=(10.5, 2.9 * len(BLOTCH_PHOTOS)),
-                             dpi=90)
+    fig, axes = plt.subplots(len(BLOTCH_PHOTOS), 3, figsize=(13, 4.3 * len(BLOTCH_PHOTOS)),
+                             dpi=100)
     for row, (photo_name, style) in zip(np.atleast_2d(axes), BLOTCH_PHOTOS):
         photo = as_image(photo_name, size)
         before = network.stylize_fast(old, photo, style=style)
         after = network.stylize_fast(new, photo, style=style)
         row[0].imshow(photo.astype(np.uint8))
-        row[0].set_title(f"photo ({photo_name}, never trained on)", fontsize=8)
+        row[0].set_title(f"photo: {photo_name}\n(never trained on)", fontsize=14)
         blotches = blotch_mask(before, photo)
         row[1].imshow(before.astype(np.uint8))
         row[1].contour(blotches, levels=[0.5], colors="red", linewidths=0.8)
-        row[1].set_title(f"tanh output, 128-px crops: {100 * blotches.mean():.1f} % "
-                         "blotches (red)", fontsize=8)
+        row[1].set_title(f"tanh output, 128-px crops:\n{100 * blotches.mean():.1f} % "
+                         "blotches (outlined red)", fontsize=14)
         row[2].imshow(after.astype(np.uint8))
-        row[2].set_title(f"linear output, 256-px crops: {100 * blotch_share(after, photo):.1f} % "
-                         f"({style})", fontsize=8)
+        row[2].set_title(f"linear output, 256-px crops:\n{100 * blotch_share(after, photo):.1f} % "
+                         f"blotches ({style})", fontsize=14)
         for ax in row:
             ax.set_axis_off()
     plt.tight_layout()
