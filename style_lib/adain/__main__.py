@@ -77,7 +77,7 @@ def _parser() -> cl.OneLineParser:
 def _train(args, argv: list[str], signals: cl.Signals) -> int:
     from ..io.data import as_image
     from ..fast.training import photo_folder, prepare_run_folder, strategy_for, write_loss_curve
-    from .training import AdaINConfig, train
+    from .training import HISTORY_KEYS, AdaINConfig, train
     config = AdaINConfig(paintings=tuple(args.paintings),
                          photos=photo_folder(*args.photos) if args.photos else (),
                          size=args.size, batch_size=args.batch_size, steps=args.steps,
@@ -96,9 +96,7 @@ def _train(args, argv: list[str], signals: cl.Signals) -> int:
     result = train(config, out, strategy=strategy, checkpoint_every=args.checkpoint_every,
                    progress=not args.quiet, evaluate_every=args.evaluate_every,
                    resume=not args.overwrite)
-    write_loss_curve(out, {k: v for k, v in result.history.items()
-                           if k in ("step", "total", "content", "style", "identity",
-                                    "seconds")},
+    write_loss_curve(out, {k: v for k, v in result.history.items() if k in HISTORY_KEYS},
                      weights={"style_weight": config.style_weight,
                               "identity_weight": config.identity_weight},
                      title="training the AdaIN decoder")

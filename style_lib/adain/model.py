@@ -117,7 +117,7 @@ class AdaIN:
                                         verbose=verbose)
         self.precision = self.encoder.precision
         self.decoder = decoder
-        self._runner = decoder
+        self._runner = in_precision(decoder, self.precision)   # decoder itself in float32
         self._style_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._encode = tf.function(self._encode_py, reduce_retracing=True)
         self._decode = tf.function(self._decode_py, reduce_retracing=True)
@@ -133,10 +133,7 @@ class AdaIN:
     def decode(self, features: tf.Tensor) -> tf.Tensor:
         """The decoder's picture ``(1, H, W, 3)`` in [0, 255] of features ``(1, h, w, 512)``,
         computed in this model's precision with the decoder's current weights."""
-        runner = in_precision(self.decoder, self.precision)
-        if runner is not self._runner:           # a new copy: trace again
-            self._runner = runner
-            self._decode = tf.function(self._decode_py, reduce_retracing=True)
+        in_precision(self.decoder, self.precision)    # the same copy, given the current weights
         return self._decode(features)
 
     def encode(self, image) -> tf.Tensor:

@@ -56,7 +56,7 @@ from ..settings import check_size, check_steps, check_weight
 from ..core.vgg import FeatureExtractor
 from ..fast.training import load_photos, prepare_run_folder, random_crops, resumed_history
 from .model import CONTENT_LAYER, ENCODER_LAYERS, adain, build_decoder, channel_stats, \
-    save_decoder
+    load_decoder, save_decoder
 
 __all__ = ["TRAINING_PAINTINGS", "HELD_OUT_PAINTINGS", "AdaINConfig", "AdaINResult",
            "train", "layer_scales", "painting_crops", "held_out_quality"]
@@ -211,7 +211,6 @@ def train(config: AdaINConfig, out_dir: str | os.PathLike, *,
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         if config.init:
-            from .model import load_decoder
             decoder = load_decoder(Path(config.init).expanduser())
         else:
             decoder = build_decoder(config.width, input_scale=scales[CONTENT_LAYER])
