@@ -22,8 +22,9 @@ or the layers listed before it, never from a later one:
    adam, lbfgs for any function), ``color`` (keep the photo's colours),
    ``quality`` (the judge: style distance, layout, blotches).
 4. ``pixel/`` **pixel optimisation and its extras**: ``optimize`` (``stylize``:
-   the one call), ``large`` (coarse-to-fine), ``recipes`` (a finished picture
-   in seconds), ``memory`` (how much a run needs).
+   the one call), ``finish`` (stop when the picture is finished: the judge's
+   numbers from the step, the re-balancing), ``large`` (coarse-to-fine),
+   ``recipes`` (the earlier fixed recipe), ``memory`` (how much a run needs).
 5. ``teaching/`` **teaching aids**: ``plots``, ``runner`` (the slider app's
    engine), ``widgets`` (sliders).
 6. **other methods**: ``fast/`` (feed-forward networks, notebooks 09-10),

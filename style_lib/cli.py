@@ -60,9 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
                    metavar="C", help="weight of the total-variation smoothing "
                    "(default %(default)g)")
     p.add_argument("--init", choices=("content", "recoloured", "noise", "style"),
-                   default="content", help="start image (default %(default)s; "
-                   "recoloured: the photo in the painting's colours, about twice as "
-                   "fast to a finished picture)")
+                   default=None, help="start image (default content, recoloured with "
+                   "--until finished; recoloured: the photo in the painting's colours, "
+                   "about twice as fast to a finished picture)")
+    p.add_argument("--until", choices=("finished",), default=None,
+                   help="finished: stop as soon as the picture is finished (style "
+                   "distance at most 0.3 x the photo's, layout kept), balancing the "
+                   "weights on the way; --steps is then the most it may take "
+                   "(default 300). One STYLE, no --mask")
     p.add_argument("--weights", default="auto",
                    help="VGG16 weights: auto (default, = imagenet), imagenet, hed (the "
                         "edge-detection exhibit), or an "
@@ -146,7 +151,7 @@ _mrf_count = checked(int, _check_mrf_count, "a whole number from 0 to 4")
 
 #: Options of the pixel optimisation that a fast network has no use for.
 _OPTIMIZE_ONLY = ("steps", "optimizer", "content_weight", "style_weight", "tv_weight", "init",
-                  "weights", "seed", "mask", "style_scale", "coarse_to_fine", "sizes")
+                  "weights", "seed", "mask", "style_scale", "coarse_to_fine", "sizes", "until")
 
 
 def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
@@ -183,6 +188,14 @@ def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
         if args.mask is not None:
             parser.error("--mask works with Gram matrices only: leave out "
                          "--style-loss mrf or --mask")
+    if args.until is not None and args.method == "optimize":
+        if n > 1:
+            parser.error("--until finished judges one painting: give one STYLE")
+        if args.mask is not None or args.style_loss != "gram":
+            parser.error("--until finished works with Gram matrices and no --mask")
+        if args.coarse_to_fine or args.sizes is not None:
+            parser.error("--until finished runs at one size: leave out "
+                         "--coarse-to-fine and --sizes")
     if args.sizes is not None:
         if any(b <= a for a, b in zip(args.sizes, args.sizes[1:])):
             parser.error(f"--sizes must increase, e.g. 256 512 1024; got "
@@ -214,7 +227,8 @@ def _style_settings(parser: argparse.ArgumentParser, args) -> settings.StyleSett
                   tv_weight=args.tv_weight, init=args.init, seed=args.seed,
                   weights=args.weights, precision=args.precision,
                   preserve_color=args.preserve_color,
-                  blend_weights=args.style_blend_weights, style_loss=args.style_loss)
+                  blend_weights=args.style_blend_weights, style_loss=args.style_loss,
+                  until=args.until)
     if args.style_loss == "mrf":
         fields["mrf"] = {"rotations": args.mrf_rotations, "scales": args.mrf_scales}
     if args.style_scale is not None:
@@ -301,6 +315,10 @@ def _run(parser: argparse.ArgumentParser, args, style_settings: settings.StyleSe
         h = result.history
         note = " (interrupted: best image so far)" if code else ""
         how = f"{len(h['step'])} {args.optimizer} steps"
+        if result.finished is not None and result.relative is not None:
+            how += (f", {'finished' if result.finished else 'NOT finished'} (style "
+                    f"{result.relative:.2f} x the photo's distance, layout "
+                    f"{result.layout:.2f})")
         if stages is not None and len(stages.sizes) > 1:
             how = (f"coarse to fine {' -> '.join(map(str, stages.sizes))} px ("
                    f"{'+'.join(str(len(r.history['step'])) for r in stages.stages)}"

@@ -1,4 +1,5 @@
 """``python -m style_lib``: end to end at small size, and bad input."""
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -260,3 +261,24 @@ def test_model_without_method_fast_is_refused_at_the_door(tmp_path, capsys):
     err = capsys.readouterr().err
     assert done.value.code == 2 and "--model needs --method fast" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_until_finished_stops_and_says_how_far_it_got(demo_images, tmp_path, capsys):
+    out = tmp_path / "finished.png"
+    code = cli.main(["tubingen", "starry_night", "-o", str(out), "--size", "64",
+                     "--until", "finished"])
+    assert code == 0 and out.exists()
+    printed = capsys.readouterr().out
+    assert re.search(r"\d+ lbfgs steps, finished \(style 0\.\d\d x the photo's distance, "
+                     r"layout 0\.9\d\)", printed), printed
+
+
+@pytest.mark.parametrize("styles, args, message", [
+    (["starry_night", "the_scream"], ["--until", "finished"], "judges one painting"),
+    (["starry_night"], ["--until", "finished", "--coarse-to-fine"], "runs at one size"),
+    (["starry_night"], ["--until", "finished", "--style-loss", "mrf"], "Gram matrices"),
+    (["starry_night"], ["--until", "done"], "invalid choice"),
+])
+def test_until_finished_refuses_what_it_cannot_judge(styles, args, message, tmp_path, capsys):
+    code, err = run_bad(["tubingen", *styles, "-o", str(tmp_path / "o.png"), *args], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1

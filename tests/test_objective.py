@@ -37,11 +37,23 @@ def test_a_batch_is_the_sum_of_its_images(extractor):
     batch = obj.terms(x, targets)
     single = [obj.terms(x[i:i + 1], [t[i:i + 1] for t in targets]) for i in range(3)]
     for field in batch._fields:
-        assert float(getattr(batch, field)) == pytest.approx(
-            sum(float(getattr(s, field)) for s in single), rel=1e-4)
+        assert np.asarray(getattr(batch, field)) == pytest.approx(
+            sum(np.asarray(getattr(s, field)) for s in single), rel=1e-4)
     assert float(batch.total) == pytest.approx(
         2.0 * float(batch.content) + 1e3 * float(batch.style) + 0.5 * float(batch.tv),
         rel=1e-5)
+
+
+def test_the_style_term_is_its_layers_weighted(extractor):
+    """``style_per_layer`` holds each layer's E_l: with w_l they make ``style``."""
+    obj = make(extractor)
+    w = np.array([0.1, 0.2, 0.3, 0.4][:len(obj.style_layers)], np.float32)
+    obj.set_weights(layer_weights=list(w / w.sum()))
+    x = images(2)
+    terms = obj.terms(x, obj.content_targets(images(2)))
+    per_layer = np.asarray(terms.style_per_layer)
+    assert per_layer.shape == (len(obj.style_layers),) and np.all(per_layer > 0)
+    assert float(terms.style) == pytest.approx(float(np.sum(w / w.sum() * per_layer)), rel=1e-5)
 
 
 def test_one_photo_serves_a_whole_batch(extractor):

@@ -17,7 +17,7 @@ from style_lib.errors import ImageError
 from style_lib.pixel.optimize import Progress
 from style_lib.teaching.runner import (HISTORY_KEYS, ConvergenceCheck, StyleRunner,
                               one_line)
-from style_lib.settings import DEFAULT_STYLE_WEIGHT
+from style_lib.settings import DEFAULT_STYLE_WEIGHT, default_style_weight
 
 SIZE = 64               # quick-mode size
 
@@ -265,3 +265,24 @@ def test_the_app_computes_in_the_fast_precision_and_refuses_a_bad_one(make_runne
     assert runner.last_result.settings["precision"] == runner.precision
     with pytest.raises(SettingsError, match="precision"):
         make_runner(precision="half")
+
+
+def test_a_run_from_the_photo_ends_when_the_picture_is_finished(make_runner) -> None:
+    """The app's Run stops at the judge's "finished" and says how far the picture
+    is; a warm start from a finished picture goes on (a slider's change shows)."""
+    # 96 px: at 64 px this pair's layout goes before its style arrives
+    runner = make_runner(size=96, steps=200, tol=1e-9, window=50)   # never "converged"
+    beta = 2 * default_style_weight(*runner.content_image.shape[:2])
+    assert runner.update(style_weight=beta)
+    assert runner.wait(TIMEOUT)
+    assert runner.last_error is None, runner.status_text
+    assert runner.last_reason == "finished", runner.status_text
+    relative, layout = runner.last_measure
+    assert relative <= 0.3 and layout >= 0.9
+    assert runner.status_text.startswith("Finished after") and "x the photo's" in \
+        runner.status_text
+    first = runner.last_steps
+    assert 1 < first < 200
+    assert runner.update(style_weight=2 * beta)        # from the finished picture
+    assert runner.wait(TIMEOUT)
+    assert runner.last_reason != "finished" and runner.last_steps > 1

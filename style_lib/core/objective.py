@@ -53,13 +53,18 @@ ExtraTerm = Callable[[tf.Tensor], tf.Tensor]
 class LossTerms(NamedTuple):
     """The objective's value and its unweighted terms (scalars, summed over a batch).
 
-    ``total = α content + β style + γ tv``.
+    ``total = α content + β style + γ tv``; ``style_per_layer`` ``(L,)`` holds
+    each style layer's ``E_l`` (blend-weighted over the styles, summed over the
+    batch): ``style = Σ_l w_l style_per_layer[l]`` without masks. A run watches
+    it to tell how far each layer's Gram matrix still is from the painting's
+    (:mod:`style_lib.pixel.finish`).
     """
 
     total: tf.Tensor
     content: tf.Tensor
     style: tf.Tensor
     tv: tf.Tensor
+    style_per_layer: tf.Tensor
 
 
 def style_targets(extractor: FeatureExtractor, styles: Sequence[np.ndarray],
@@ -251,26 +256,32 @@ class StyleObjective:
             else:           # one photo for the whole batch
                 c += tf.add_n([content_loss(feats[name][i], target[0])
                                for i in range(batch)])
-        s = tf.add_n([self._style_term(feats, i) for i in range(batch)])
+        per_image = [self._style_terms(feats, i) for i in range(batch)]
+        s = tf.add_n([total for total, _ in per_image])
+        per_layer = tf.add_n([layers for _, layers in per_image])
         tv = total_variation_loss(images)
         total = (self.content_weight * c + self.style_weight * s
                  + self.tv_weight * tv)
         for term, weight in self.extra_terms.values():
             total += weight * term(images)
-        return LossTerms(total, c, s, tv)
+        return LossTerms(total, c, s, tv, per_layer)
 
-    def _style_term(self, feats: Mapping[str, tf.Tensor], i: int) -> tf.Tensor:
-        """``Σ_s b_s Σ_l w_l E_l`` of image ``i`` of the batch."""
+    def _style_terms(self, feats: Mapping[str, tf.Tensor], i: int
+                     ) -> tuple[tf.Tensor, tf.Tensor]:
+        """``Σ_s b_s Σ_l w_l E_l`` of image ``i`` of the batch, and ``(L,)``
+        ``Σ_s b_s E_l`` (each layer's part before ``w_l``)."""
         total = tf.constant(0.0)
+        layers = tf.zeros(len(self.style_layers))
         for k, targets in enumerate(self.targets):
             masks = self.layer_masks[k] if self.layer_masks is not None else None
             per_layer = []
-            for j, (name, target) in enumerate(zip(self.style_layers, targets)):
+            for name, target, j in zip(self.style_layers, targets, range(len(targets))):
                 f = feats[name][i]
-                e = (self.style_layer_loss(f, target) if masks is None
-                     else guided_style_layer_loss(f, masks[j], target))
-                per_layer.append(self.layer_weights[j] * e)
-            total += self.blend_weights[k] * tf.add_n(per_layer)
+                per_layer.append(self.style_layer_loss(f, target) if masks is None
+                                 else guided_style_layer_loss(f, masks[j], target))
+            e = tf.stack(per_layer)
+            total += self.blend_weights[k] * tf.reduce_sum(self.layer_weights * e)
+            layers += self.blend_weights[k] * e
         if self.layer_masks is not None:
             total *= float(self.n_styles)    # blend weights average 1, not sum 1
-        return total
+        return total, layers

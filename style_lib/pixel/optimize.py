@@ -38,6 +38,7 @@ from ..io.data import as_image
 from ..errors import ImageError, SettingsError
 from ..progress import progress_bar
 from ..core.gradients import style_layer_loss_eq6
+from . import finish
 from .memory import check_memory
 from ..core.mrf import check_cost
 from ..core.objective import LossTerms, StyleObjective
@@ -45,7 +46,7 @@ from ..core.optimizers import OPTIONS, minimize
 from ..core.style_terms import make_style_term
 from ..settings import DEFAULT_STEPS, MAX_SIZE, MIN_SIZE, MAX_WEIGHT, \
     MRF_STYLE_WEIGHT, StyleSettings, as_style_settings, check_seed, check_sides, \
-    default_style_weight
+    default_init, default_style_weight
 from ..core.vgg import FeatureExtractor, layer_info, resolve_precision
 
 __all__ = ["Progress", "StyleResult", "Stylizer", "clear_cache", "get_stylizer",
@@ -59,7 +60,8 @@ HISTORY_KEYS = ("step", "total", "content", "style", "tv", "seconds")
 
 @dataclass
 class Progress:
-    """What a callback sees after each step: unweighted terms, ``image`` ``(H, W, 3)``."""
+    """What a callback sees after each step: unweighted terms, ``image`` ``(H, W, 3)``,
+    ``style_per_layer`` ``(L,)`` each style layer's ``E_l``."""
 
     step: int
     steps: int
@@ -69,6 +71,7 @@ class Progress:
     tv: float
     seconds: float
     image: np.ndarray
+    style_per_layer: np.ndarray | None = None
 
 
 @dataclass
@@ -78,7 +81,10 @@ class StyleResult:
     ``image`` is ``(H, W, 3)`` float32 in ``[0, 255]``; ``history`` maps
     ``"step"``, ``"total"``, ``"content"``, ``"style"``, ``"tv"`` (the
     unweighted terms: ``total = α content + β style + γ tv``) and
-    ``"seconds"`` (since the start) to equal-length lists.
+    ``"seconds"`` (since the start) to equal-length lists; a run
+    ``until="finished"`` adds ``"relative"`` (style distance / the photo's) and
+    ``"layout"``, sets ``finished`` and keeps the finished picture (or the one
+    nearest to finished) as ``image``, with its ``relative`` and ``layout``.
     """
 
     image: np.ndarray
@@ -88,6 +94,9 @@ class StyleResult:
     interrupted: bool = False
     stopped: bool = False
     best_loss: float = math.inf
+    finished: bool | None = None
+    relative: float | None = None
+    layout: float | None = None
 
     @property
     def final_loss(self) -> float:
@@ -294,7 +303,25 @@ class Stylizer:
         """Return the loss terms of an image ``(H, W, 3)`` as floats."""
         image = tf.convert_to_tensor(np.asarray(image, np.float32)
                                      .reshape((1,) + self.shape))
-        return {k: float(v) for k, v in self._terms(image)._asdict().items()}
+        terms = self._terms(image)._asdict()
+        return {k: float(v) for k, v in terms.items() if k != "style_per_layer"}
+
+    def style_per_layer(self, image) -> np.ndarray:
+        """Return ``(L,)``: each style layer's ``E_l`` for an image ``(H, W, 3)``
+        (through the run's own compiled step, so a run after it traces nothing)."""
+        image = tf.convert_to_tensor(np.asarray(image, np.float32)
+                                     .reshape((1,) + self.shape))
+        return np.asarray(self._terms_and_grad(image)[0].style_per_layer)
+
+    def style_proxy(self) -> finish.StyleProxy:
+        """The judge's style distance for this pair (:class:`~style_lib.pixel.finish.StyleProxy`),
+        for one painting matched by Gram matrices, without masks."""
+        if self.style_loss != "gram" or len(self.styles) != 1 or self.masks is not None:
+            raise SettingsError("until='finished' judges one painting by its Gram "
+                                "matrices. Fix: one style, style_loss='gram', no masks "
+                                "(or leave out until).")
+        return finish.StyleProxy(self.style_layers, self.style_targets[0],
+                                 self.style_per_layer(self.content))
 
     def initial_image(self, init="content", seed: int = 0) -> np.ndarray:
         """Return the start image ``(H, W, 3)``: content, noise, style or array."""
@@ -332,15 +359,21 @@ class Stylizer:
             progress: bool | None = None, **options) -> StyleResult:
         """Optimise the image and return a :class:`StyleResult`.
 
-        A run uses four settings (of a :class:`~style_lib.settings.StyleSettings`;
+        A run uses five settings (of a :class:`~style_lib.settings.StyleSettings`;
         pass one, or give them by name; the defaults otherwise):
 
         - ``steps``: evaluations of the objective (L-BFGS: function
           evaluations); None = 150 (20 in quick mode).
         - ``optimizer``: ``"lbfgs"``, ``"adam"`` or ``"gd"``.
         - ``init``: ``"content"``, ``"recoloured"`` (the photo in the first
-          painting's colours), ``"noise"``, ``"style"`` or an ``(H, W, 3)`` array.
+          painting's colours), ``"noise"``, ``"style"`` or an ``(H, W, 3)`` array;
+          None: ``"content"`` (``"recoloured"`` with ``until="finished"``).
         - ``seed``: for ``init="noise"``.
+        - ``until``: None, or ``"finished"``: stop as soon as the picture is
+          finished (:mod:`style_lib.pixel.finish`: β starts at
+          ``START_BOOST`` x the default unless ``style_weight`` is given, and
+          it and ``w_l`` are balanced by measure; ``steps`` caps the run,
+          default 300). One painting, Gram matrices, no masks.
 
         Args:
           callback: called with a :class:`Progress` after every step; return
@@ -353,10 +386,13 @@ class Stylizer:
         fields, optimizer_options = StyleSettings.split(options)
         if settings is None or fields:          # the door: checked here, once
             settings = as_style_settings(settings, **fields)
+        if settings.until == "finished":
+            return self._run_until_finished(settings, callback, progress, optimizer_options)
         _check_run(self.weights(), optimizer_options)
         steps = session.pick(full=DEFAULT_STEPS, quick=20) if settings.steps is None \
             else settings.steps
-        optimizer, init, seed = settings.optimizer, settings.init, settings.seed
+        optimizer, seed = settings.optimizer, settings.seed
+        init = default_init(None) if settings.init is None else settings.init
         x0 = self._initial_image(init, seed)
         history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
         bar = progress_bar(steps, progress, desc="stylize")
@@ -377,7 +413,8 @@ class Stylizer:
                 bar.update(1)
                 bar.set_postfix(loss=f"{total:.3g}", refresh=False)
             return bool(callback is not None and callback(Progress(
-                n, steps, *values[1:], np.asarray(x).reshape(self.shape))))
+                n, steps, *values[1:], np.asarray(x).reshape(self.shape),
+                np.asarray(terms.style_per_layer))))
 
         try:
             found = minimize(fun, x0[np.newaxis], method=optimizer, steps=steps,
@@ -402,6 +439,85 @@ class Stylizer:
                            weights_source=self.weights_source,
                            interrupted=found.interrupted, stopped=found.stopped,
                            best_loss=found.value)
+
+
+    def _run_until_finished(self, settings: StyleSettings,
+                            callback: Callable[[Progress], Any] | None,
+                            progress: bool | None, options: dict) -> StyleResult:
+        """:meth:`run` with ``until="finished"``: runs of L-BFGS, re-weighted between
+        them by :class:`~style_lib.pixel.finish.Balance`, until the picture is
+        finished or ``steps`` (default :data:`~style_lib.pixel.finish.MAX_STEPS`) are used."""
+        steps = session.pick(full=finish.MAX_STEPS, quick=20) if settings.steps is None \
+            else settings.steps
+        proxy = self.style_proxy()
+        if settings.style_weight is None:   # the user's β, else the fast recipe's
+            self.set_weights(style_weight=finish.START_BOOST * self.default_style_weight())
+        balance = finish.Balance()
+        history: dict[str, list[float]] = {k: [] for k in (*HISTORY_KEYS, "relative",
+                                                           "layout")}
+        state: dict[str, Any] = {"action": "", "score": math.inf, "image": None, "n": 0}
+        bar = progress_bar(steps, progress, desc="until finished")
+        start = time.perf_counter()
+
+        def watch(p: Progress) -> bool:
+            state["n"] += 1
+            n, relative = state["n"], proxy.relative(p.style_per_layer)
+            layout = finish.layout_correlation(p.image, self.content)
+            values = (n, p.total, p.content, p.style, p.tv, time.perf_counter() - start,
+                      relative, layout)
+            for key, value in zip(history, values):
+                history[key].append(float(value))
+            far = finish.score(relative, layout, balance.goal)
+            if far < state["score"] or far == 0.0:     # nearest to finished, or finished
+                state.update(score=far, image=p.image.copy(), relative=relative,
+                             layout=layout)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(style=f"{relative:.2f}", layout=f"{layout:.2f}",
+                                refresh=False)
+            if callback is not None and callback(dataclasses.replace(
+                    p, step=n, steps=steps, seconds=values[5])):
+                state["action"] = "stop"
+                return True
+            state["action"] = balance.observe(relative, layout)
+            return bool(state["action"]) or n >= steps
+
+        init = default_init("finished") if settings.init is None else settings.init
+        x = self._initial_image(init, settings.seed)
+        run: StyleResult | None = None
+        interrupted = False
+        try:
+            while state["n"] < steps:
+                state["action"] = ""
+                self.set_weights(layer_weights=list(proxy.layer_weights(
+                    self.style_per_layer(x))))
+                run = self.run(settings.replace(until=None, steps=steps - state["n"],
+                                                init=x), callback=watch, progress=False,
+                               **({"first_step": finish.RESTART_STEP, **options}
+                                  if run is not None else options))
+                interrupted = run.interrupted
+                if interrupted or state["action"] not in ("lower", "raise"):
+                    break
+                factor = 0.5 if state["action"] == "lower" else 2.0
+                self.set_weights(style_weight=float(self.style_weight.numpy()) * factor)
+                balance.changed(factor)
+                x = run.image
+        except KeyboardInterrupt:           # between two runs: keep what we have
+            interrupted = True
+            print("Interrupted: returning the picture nearest to finished so far.")
+        finally:
+            if bar is not None:
+                bar.close()
+        return StyleResult(
+            image=state["image"] if state["image"] is not None else x, history=history,
+            settings={**(run.settings if run is not None else {}), "steps": steps,
+                      "until": "finished", "init": init if isinstance(init, str) else "array",
+                      "optimizer": settings.optimizer, "size": self.size,
+                      "precision": self.precision, **self.weights()},
+            weights_source=self.weights_source, interrupted=interrupted,
+            stopped=state["action"] == "stop", best_loss=min(history["total"], default=math.inf),
+            finished=state["action"] == "finished", relative=state.get("relative"),
+            layout=state.get("layout"))
 
 
 def style_list(style) -> list:
@@ -520,7 +636,12 @@ def stylize(content, style, settings: StyleSettings | None = None, *,
         for the output's size (1e3 at 256 x 192 px).
       layer_weights: ``w_l`` per style layer (default ``1/L`` each).
       init: ``"content"``, ``"recoloured"`` (the photo recoloured to the
-        painting's colour statistics), ``"noise"``, ``"style"`` or an array.
+        painting's colour statistics), ``"noise"``, ``"style"`` or an array
+        (default the photo; recoloured with ``until="finished"``).
+      until: ``"finished"``: stop as soon as the picture is finished (style
+        distance at most 0.3 x the photo's, layout correlation at least 0.9,
+        :mod:`style_lib.core.quality`), adapting β and ``w_l`` on the way
+        (:mod:`style_lib.pixel.finish`); ``result.finished`` says whether it got there.
       callback: called with a :class:`Progress` each step; ``True`` stops.
       weights: VGG16 weights, see :func:`style_lib.core.vgg.load_vgg16`.
       blend_weights: one weight per style (normalised to sum 1).
@@ -589,7 +710,7 @@ def _stylize_preserving_color(content, style, settings: StyleSettings, callback,
     styles = [as_image(s) for s in style_list(style)]
     content_in, styles_in = color.preserve_inputs(content_image, styles, mode)
     init = settings.init
-    if mode == "luminance" and not isinstance(init, str):
+    if mode == "luminance" and init is not None and not isinstance(init, str):
         init = color.gray3(color.luminance(as_image(init)))
     result = _stylize_checked(content_in, styles_in if len(styles_in) > 1 else
                               styles_in[0], settings.replace(init=init), callback,

@@ -6,7 +6,10 @@ painting, size, step budget, and α, β, γ, ``w_l`` of
 a background thread: :meth:`~StyleRunner.update` cancels the run in
 progress and, ``debounce`` seconds after the last change, starts one run
 with the final settings from the current picture (a warm start). Runs end
-when :class:`ConvergenceCheck` (the optimiser callback) says so, at the step
+when the picture becomes *finished* (:mod:`style_lib.core.quality`'s judge,
+watched through :class:`~style_lib.pixel.finish.StyleProxy` at no extra
+cost; a warm start from a picture that is finished already goes on, so that a
+slider's change shows), when :class:`ConvergenceCheck` says so, at the step
 budget, or on :meth:`~StyleRunner.stop`. Errors become one-line status
 messages. A UI (:mod:`style_lib.teaching.widgets`) passes callbacks, which are also
 called from the worker thread.
@@ -32,6 +35,7 @@ from ..io import data
 from ..session import pick
 from ..io.data import as_image
 from ..errors import SettingsError, StyleLibError
+from ..pixel import finish
 from ..pixel.optimize import HISTORY_KEYS, Progress, StyleResult, Stylizer, get_stylizer
 from ..settings import (DEFAULT_CONTENT_WEIGHT, DEFAULT_STYLE_LAYERS,
                        DEFAULT_STYLE_WEIGHT, DEFAULT_TV_WEIGHT, StyleSettings,
@@ -133,7 +137,7 @@ class StyleRunner:
     ``window``: :class:`ConvergenceCheck`. Callbacks: ``on_status(text,
     error)``, ``on_preview(image)``, ``on_progress(step, steps)``,
     ``on_history(history, weights)``, ``on_finish(reason)`` with reason
-    converged/budget/stopped/cancelled/error.
+    finished/converged/budget/stopped/cancelled/error.
     """
 
     def __init__(self, content: Any = "tubingen", style: Any = "starry_night",
@@ -180,6 +184,10 @@ class StyleRunner:
         self._history: dict[str, list[float]] = {}
         #: The :class:`Stylizer` in use (``None`` before the first run).
         self.stylizer: Stylizer | None = None
+        #: Its judge's style distance (None when the style cannot be judged).
+        self.proxy: finish.StyleProxy | None = None
+        #: ``(relative style distance, layout)`` of the latest picture of a run.
+        self.last_measure: tuple[float, float] | None = None
         self._stylizer_key: tuple | None = None
         self.status_text, self.status_is_error = "", False
         #: Counters and the latest outcome, for tests, benchmarks and the UI.
@@ -461,6 +469,10 @@ class StyleRunner:
             started = time.perf_counter()
             self.stylizer = get_stylizer(content.image, style.image, settings,
                                          verbose=False)
+            try:
+                self.proxy = self.stylizer.style_proxy()
+            except SettingsError:           # a style the judge cannot measure
+                self.proxy = None
             self._stylizer_key = key
             self.stylizers_built += 1
             self.targets_seconds = time.perf_counter() - started
@@ -503,6 +515,19 @@ class StyleRunner:
                         else "Running: warm start from the picture on screen…")
         converged = ConvergenceCheck(self.tol, self.window)
         best = {"total": math.inf, "terms": None}
+        judged = {"finished": False, "first": None}
+        proxy, self.last_measure = self.proxy, None
+
+        def measure(p: Progress) -> None:
+            if proxy is None or p.style_per_layer is None:
+                return
+            relative = proxy.relative(p.style_per_layer)
+            layout = finish.layout_correlation(p.image, stylizer.content)
+            self.last_measure = (relative, layout)
+            done = finish.score(relative, layout) == 0.0
+            if judged["first"] is None:
+                judged["first"] = done        # finished at the start: go on
+            judged["finished"] = done and not judged["first"]
         clock = {"progress": 0.0, "preview": -math.inf,
                  "plot": time.perf_counter()}
 
@@ -529,7 +554,8 @@ class StyleRunner:
             if now - clock["plot"] >= self.plot_interval:
                 clock["plot"] = now
                 self._emit("history", self.history, weights)
-            return converged(p) or cancel.is_set()
+            measure(p)
+            return converged(p) or judged["finished"] or cancel.is_set()
 
         started = time.perf_counter()
         result = stylizer.run(cfg["settings"], init="content" if start is None
@@ -539,6 +565,7 @@ class StyleRunner:
         self.last_result, self.last_steps = result, done
         self.last_reason = ("stopped" if generation in self._stop_requested
                             else "cancelled" if cancel.is_set()
+                            else "finished" if judged["finished"]
                             else "converged" if converged.converged
                             else "budget")
         with self._lock:
@@ -550,11 +577,17 @@ class StyleRunner:
         self._emit("preview", result.image.copy())
         self._emit("history", self.history, weights)
         loss = f"loss {result.best_loss:.3g}"
+        judge = ""
+        if self.last_measure is not None:
+            relative, layout = self.last_measure
+            judge = (f" Style {relative:.2f} x the photo's distance (finished: <= "
+                     f"{finish.GOAL_FRACTION:g}), layout {layout:.2f} (>= {finish.LAYOUT_MIN:g}).")
         message = {   # "cancelled": the next run writes the status
             "stopped": f"Stopped after {done} steps; the best picture so far "
                        f"is kept.",
-            "converged": f"Converged after {done} steps ({seconds:.1f} s), {loss}.",
-            "budget": f"Done: {done} steps in {seconds:.1f} s, {loss}. Run "
+            "finished": f"Finished after {done} steps ({seconds:.1f} s).{judge}",
+            "converged": f"Converged after {done} steps ({seconds:.1f} s), {loss}.{judge}",
+            "budget": f"Done: {done} steps in {seconds:.1f} s, {loss}.{judge} Run "
                       f"again to continue."}.get(self.last_reason)
         if message:
             self.set_status(message)
