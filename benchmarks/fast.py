@@ -4,7 +4,7 @@ For each committed network (``style_lib/fast/models/``; a fresh network of
 the same design if none is committed): the median time of
 ``stylize_fast`` at 256, 512 and 1024 px (4:3), after one call that
 compiles; the ratio to pixel optimisation at the same size (the worst time
-to a finished picture of ``stylize_in_seconds`` from section 6, when
+to a finished picture of ``stylize(..., until="finished")`` from section 6, when
 measured); and the committed network's training time with its held-out
 quality (:class:`style_lib.core.quality.Judge` on the held-out photos).
 """
@@ -110,7 +110,13 @@ def render(r: dict, finished: dict | None = None) -> list[str]:
     """The Markdown of section 7; ``finished``: section 6's results, for the ratio."""
     sizes = r["sizes"]
     pixel = {}
-    if finished:
+    if finished and finished.get("grid"):
+        from .quality import UNTIL, summary
+        for size, schedules in finished["grid"].items():
+            worst = summary(schedules[UNTIL])["worst"]
+            if worst is not None:
+                pixel[size] = worst
+    elif finished:
         for size, rows in finished.get("time_to_goal", {}).items():
             times = [row.get("stylize_in_seconds") for row in rows.values()]
             if times and all(t is not None for t in times):
@@ -121,7 +127,7 @@ def render(r: dict, finished: dict | None = None) -> list[str]:
              "of 4:3 at the longest side given, in ms: float32, then "
              f"`precision=\"auto\"` (here {auto}; what the CLI and the app use). Ratio: "
              "the worst time to a finished picture by pixel optimisation "
-             "(`stylize_in_seconds`, section 6, also `auto`) at the same size, divided "
+             "(`until=\"finished\"`, section 6, also `auto`) at the same size, divided "
              "by the network's time with `auto`.", "",
              "| network | weights | " + " | ".join(f"{s} px (ms)" for s in sizes)
              + " | x faster than pixels at " + ", ".join(pixel or ["-"]) + " px |",

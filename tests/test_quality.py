@@ -66,3 +66,25 @@ def test_the_bench_section_renders_its_curve_and_table():
     assert "| starry_night | 2.5 | not reached |" in text
     assert "| **worst** | **2.5** | not reached |" in text
     assert bench.time_to_goal([point, done]) == 2.5 and bench.time_to_goal([point]) is None
+
+
+def test_the_bench_table_of_pairs_names_the_worst_and_counts_the_finished():
+    from benchmarks import quality as bench
+    cell = {"seconds": 2.0, "relative": 0.29, "layout": 0.95, "relative_hed": 0.31, "steps": 8}
+    slow = dict(cell, seconds=4.5, layout=0.91, steps=20)
+    never = {"seconds": None, "relative": 0.4, "layout": 0.97}
+    grid = {"256": {bench.UNTIL: {"tubingen x starry_night": cell, "china x the_kiss": slow},
+                    bench.DEFAULT: {"tubingen x starry_night": never,
+                                    "china x the_kiss": never}}}
+    results = {"goal_seconds": {"256": 5.0}, "caps": {"256": {bench.UNTIL: 15.0,
+                                                             bench.DEFAULT: 5.0}},
+               "curves": {"pair": ["tubingen", "starry_night"], "size": 256, "runs": {
+                   "default": [{"step": 1, "seconds": 0.5, "relative": 0.5, "layout": 0.95,
+                                "finished": False}]}},
+               "grid": grid}
+    text = "\n".join(bench.render(results))
+    assert "| 256 px | until finished | 2/2 | 3.2 | china x the_kiss | 4.5 |" in text
+    assert "| 256 px | stylize defaults | 0/2 | not finished |" in text
+    assert "| tubingen | 2.0 (0.95) | - |" in text                    # a pair not run: -
+    assert bench.summary(grid["256"][bench.UNTIL])["worst_pair"] == "china x the_kiss"
+    assert "most 20." in text and "worst 0.31" in text

@@ -36,9 +36,12 @@ from ..core.quality import GOAL_FRACTION, LAYOUT_MIN, layout_correlation
 from ..errors import SettingsError
 from ..vgg_layers import layer_info
 
-__all__ = ["Balance", "StyleProxy", "score", "layout_correlation", "GOAL_FRACTION",
+__all__ = ["Balance", "StyleProxy", "score", "layout_correlation", "GOAL", "GOAL_FRACTION",
            "LAYOUT_MIN", "START_BOOST", "MAX_STEPS", "RESTART_STEP"]
 
+#: The style goal a run watches for: the judge's 0.3 less a margin for the run's
+#: precision (bfloat16 features give ``E_l`` a little off the float32 judge's).
+GOAL = GOAL_FRACTION - 0.01
 #: β at the start, as a multiple of the default style weight (``stylize_in_seconds``'s).
 START_BOOST = 4.0
 #: Most steps of a run ``until="finished"`` (every bench pair needed fewer than 30).
@@ -98,8 +101,8 @@ class Balance:
     anything).
     """
 
-    #: the judge's 0.3 less a margin for the run's precision (bfloat16 E_l).
-    goal: float = GOAL_FRACTION - 0.01
+    #: the judge's 0.3 less a margin for the run's precision (:data:`GOAL`).
+    goal: float = GOAL
     layout_min: float = LAYOUT_MIN
     #: lower β when the layout falls below ``layout_min + margin`` with the style still short.
     margin: float = 0.02

@@ -524,10 +524,12 @@ class StyleRunner:
             relative = proxy.relative(p.style_per_layer)
             layout = finish.layout_correlation(p.image, stylizer.content)
             self.last_measure = (relative, layout)
-            done = finish.score(relative, layout) == 0.0
+            done = finish.score(relative, layout, finish.GOAL) == 0.0
             if judged["first"] is None:
                 judged["first"] = done        # finished at the start: go on
             judged["finished"] = done and not judged["first"]
+            if judged["finished"]:            # keep and show this picture, not the
+                judged["image"] = np.clip(p.image, 0, 255).astype(np.float32)  # best loss
         clock = {"progress": 0.0, "preview": -math.inf,
                  "plot": time.perf_counter()}
 
@@ -568,6 +570,8 @@ class StyleRunner:
                             else "finished" if judged["finished"]
                             else "converged" if converged.converged
                             else "budget")
+        if judged["finished"]:
+            result.image = judged["image"]       # the finished picture
         with self._lock:
             if epoch != self._epoch:
                 return                           # reset meanwhile: discard
@@ -580,7 +584,7 @@ class StyleRunner:
         judge = ""
         if self.last_measure is not None:
             relative, layout = self.last_measure
-            judge = (f" Style {relative:.2f} x the photo's distance (finished: <= "
+            judge = (f" Style {relative:.2f} x the photo's distance (finished: < "
                      f"{finish.GOAL_FRACTION:g}), layout {layout:.2f} (>= {finish.LAYOUT_MIN:g}).")
         message = {   # "cancelled": the next run writes the status
             "stopped": f"Stopped after {done} steps; the best picture so far "
