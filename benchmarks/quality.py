@@ -308,12 +308,19 @@ def render(r: dict) -> list[str]:
              "Seconds from the call (targets and tracing included, VGG16 loaded "
              "before), the judge's time subtracted."
              + (f" Re-measured alone on {r['date']} with `python -m benchmarks --only "
-                f"quality` ({r['seconds'] / 60:.0f} min)." if "date" in r else ""), "",
+                f"quality` ({r['seconds'] / 60:.0f} min)." if "date" in r else "")
+             + (f" The `until finished` column and curve again on {r['until_date']} "
+                f"({r['until_seconds'] / 60:.0f} min), after its layer weights went from the "
+                "judge's own to half-way (`style_lib.pixel.finish.LAYER_POWER`): the "
+                "judge's own weights reached it faster (256 px: worst 4.3 s, median 2.4 s; "
+                "512 px: 13.4 s, 7.0 s) but by fitting it, HED's distance median 0.33, worst "
+                "0.61." if "until_date" in r else ""), "",
              f"### Quality against seconds: {c['pair'][0]} x {c['pair'][1]}, {c['size']} px", "",
              "Relative style distance (1 = the photo, 0 = the painting) judged by "
              "canonical VGG16 / by the HED network the runs do not optimise; "
-             "layout correlation in brackets.", ""]
-    end = min(curve[-1]["seconds"] for curve in c["runs"].values())
+             "layout correlation in brackets; (stopped): the run had ended, its last "
+             "picture.", ""]
+    end = max(curve[-1]["seconds"] for curve in c["runs"].values() if curve)
     marks = [m for m in (1, 2, 3, 5, 8, 12, 20) if m <= end + 0.5]
     lines += ["| schedule | " + " | ".join(f"{m} s" for m in marks) + " |",
               "|---|" + "---|" * len(marks)]
@@ -325,8 +332,9 @@ def render(r: dict) -> list[str]:
                 cells.append("")
                 continue
             p = before[-1]
+            ended = " (stopped)" if p is curve[-1] and m > p["seconds"] + 0.5 else ""
             cells.append(f"{p['relative']:.2f} / {p.get('relative_hed', float('nan')):.2f} "
-                         f"({p['layout']:.2f})")
+                         f"({p['layout']:.2f}){ended}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     for size, rows in r.get("time_to_goal", {}).items():      # results before issue 34
         names = list(next(iter(rows.values())))

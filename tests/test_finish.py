@@ -46,8 +46,9 @@ def test_the_layer_weights_follow_the_judge_and_keep_the_loss_scale(stylizer):
     e = stylizer.style_per_layer(stylizer.initial_image("recoloured"))
     w = proxy.layer_weights(e)
     assert float(np.sum(w * e)) == pytest.approx(float(np.mean(e)), rel=1e-6)
-    # the judge's sensitivity k_l / sqrt(E_l), up to one factor for all layers
-    sensitivity = proxy.scale / np.sqrt(e)
+    # half-way (LAYER_POWER) towards the judge's sensitivity k_l / sqrt(E_l)
+    sensitivity = (proxy.scale / np.sqrt(e)) ** finish.LAYER_POWER
+    assert 0 < finish.LAYER_POWER < 1
     assert w / w[0] == pytest.approx(sensitivity / sensitivity[0], rel=1e-6)
     # a layer far from the painting relative to its E_l gets more weight than 1/L would give
     assert not np.allclose(w / w.sum(), 1 / len(w), rtol=0.05)
