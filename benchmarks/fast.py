@@ -116,11 +116,6 @@ def render(r: dict, finished: dict | None = None) -> list[str]:
             worst = summary(schedules[UNTIL])["worst"]
             if worst is not None:
                 pixel[size] = worst
-    elif finished:
-        for size, rows in finished.get("time_to_goal", {}).items():
-            times = [row.get("stylize_in_seconds") for row in rows.values()]
-            if times and all(t is not None for t in times):
-                pixel[size] = max(times)
     auto = r.get("auto", "float32")
     lines = ["## 7. Fast style transfer (Johnson et al.): one forward pass", "",
              "Median of 5 calls of `stylize_fast` after one that compiles, pictures "

@@ -43,10 +43,7 @@ def measure() -> list[tuple[str, float, float, str]]:
                 slider.value = 1.0 if name == layer else 0.0
         return action
 
-    def run_from_photo():
-        app.run()
-
-    steps = [("1 Run", run_from_photo),
+    steps = [("1 Run", app.run),
              ("2 style beta 10", lambda: setattr(app.style_weight_slider, "value", 1e1)),
              ("3 style beta 1e4", lambda: setattr(app.style_weight_slider, "value", 1e4)),
              ("4a smoothing 0", lambda: setattr(app.tv_weight_slider, "value", 0.0)),

@@ -61,9 +61,6 @@ SCHEDULES: dict[str, dict] = {
 PEER = "TF tutorial recipe (Adam 0.02 on [0, 1])"
 #: The live app's engine before (float32) and now (its default, "auto").
 APP_PRECISIONS = ("float32", "auto")
-#: The schedules timed at 512 px too (each run there costs 4x as much).
-SCHEDULES_512 = ("default", "recoloured start, beta x4",
-                 "recoloured start, beta x4, bfloat16", "stylize_in_seconds")
 
 
 class _Clock:
@@ -263,8 +260,9 @@ def run(*, quick: bool = False) -> dict:
         for photo in photos:
             for painting in paintings:
                 print(f"   {photo} x {painting} at {size} px ...", flush=True)
-                judge = Judge(load_photo(photo, size), painting, size=size)
-                hed = Judge(load_photo(photo, size), painting, size=size, weights="hed")
+                content = load_photo(photo, size)
+                judge = Judge(content, painting, size=size)
+                hed = Judge(content, painting, size=size, weights="hed")
                 cell = grid.setdefault(str(size), {})
                 pair = f"{photo} x {painting}"
                 cell.setdefault(UNTIL, {})[pair] = run_until(

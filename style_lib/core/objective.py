@@ -275,7 +275,7 @@ class StyleObjective:
         for k, targets in enumerate(self.targets):
             masks = self.layer_masks[k] if self.layer_masks is not None else None
             per_layer = []
-            for name, target, j in zip(self.style_layers, targets, range(len(targets))):
+            for j, (name, target) in enumerate(zip(self.style_layers, targets)):
                 f = feats[name][i]
                 per_layer.append(self.style_layer_loss(f, target) if masks is None
                                  else guided_style_layer_loss(f, masks[j], target))

@@ -455,7 +455,8 @@ class Stylizer:
         balance = finish.Balance()
         history: dict[str, list[float]] = {k: [] for k in (*HISTORY_KEYS, "relative",
                                                            "layout")}
-        state: dict[str, Any] = {"action": "", "score": math.inf, "image": None, "n": 0}
+        state: dict[str, Any] = {"action": "", "score": math.inf, "image": None, "n": 0,
+                                 "lowest": math.inf, "layers": None}
         bar = progress_bar(steps, progress, desc="until finished")
         start = time.perf_counter()
 
@@ -467,6 +468,8 @@ class Stylizer:
                       relative, layout)
             for key, value in zip(history, values):
                 history[key].append(float(value))
+            if p.total < state["lowest"]:   # the picture this run returns, and its E_l
+                state.update(lowest=p.total, layers=p.style_per_layer)
             far = finish.score(relative, layout, balance.goal)
             if far < state["score"] or far == 0.0:     # nearest to finished, or finished
                 state.update(score=far, image=p.image.copy(), relative=relative,
@@ -487,10 +490,10 @@ class Stylizer:
         run: StyleResult | None = None
         interrupted = False
         try:
+            layers = self.style_per_layer(x)
             while state["n"] < steps:
-                state["action"] = ""
-                self.set_weights(layer_weights=list(proxy.layer_weights(
-                    self.style_per_layer(x))))
+                state.update(action="", lowest=math.inf)
+                self.set_weights(layer_weights=list(proxy.layer_weights(layers)))
                 run = self.run(settings.replace(until=None, steps=steps - state["n"],
                                                 init=x), callback=watch, progress=False,
                                **({"first_step": finish.RESTART_STEP, **options}
@@ -501,7 +504,7 @@ class Stylizer:
                 factor = 0.5 if state["action"] == "lower" else 2.0
                 self.set_weights(style_weight=float(self.style_weight.numpy()) * factor)
                 balance.changed(factor)
-                x = run.image
+                x, layers = run.image, state["layers"]   # E_l seen by its step: no new pass
         except KeyboardInterrupt:           # between two runs: keep what we have
             interrupted = True
             print("Interrupted: returning the picture nearest to finished so far.")
