@@ -45,7 +45,8 @@ def run(*, quick: bool = False) -> dict:
     out = {"side": side, "frames": frames, "steps": steps, "clips": {}}
     for name, clip in _clips(side, frames).items():
         start = time.perf_counter()
-        flows, masks = flow.clip_flows(clip.frames)
+        flows, ruder_masks = flow.clip_flows(clip.frames)
+        masks = flow.tie_masks(clip.frames, flows, ruder_masks)     # what the methods tie to
         flow_s = (time.perf_counter() - start) / max(1, len(clip) - 1)
         judge = ClipJudge(clip, STYLE)
         pairs = {"pixels": {tie: temporal.stylize_clip(
@@ -67,7 +68,7 @@ def run(*, quick: bool = False) -> dict:
                 methods[f"{method}, {label}"] = {
                     "seconds_per_frame": runs[tie].seconds_per_frame, **verdict.measures(alone),
                     "relative_flicker_dis": flow.relative_flicker(
-                        runs[tie].frames, clip.frames, flows, masks)}
+                        runs[tie].frames, clip.frames, flows, ruder_masks)}
         out["clips"][name] = {"shape": list(clip.frames.shape[1:3]), "flow_s": flow_s,
                               "reliable": float(masks.mean()), "judge_flow": judge.flow_name,
                               "input_error": judge.input_error, "methods": methods}

@@ -11,10 +11,10 @@ gallery`` runs the command line once per gallery painting).
 ``python -m style_lib.figures temporal-curve`` remakes notebook 12's trade-off
 curve (``images/video/temporal_curve.json``: each clip stylised with several
 temporal weights λ, judged by :class:`style_lib.video.judge.ClipJudge`; about
-15 minutes on 2 cores).
+10 minutes on 2 cores).
 ``python -m style_lib.figures video-clips`` remakes notebook 12's clips at class
 size (``images/video/*.mp4``: 384 px wide, 4 s, photo | every frame alone |
-temporal side by side, and what the judge says of them; about 40 minutes on 2 cores).
+temporal side by side, and what the judge says of them; about 20 minutes on 2 cores).
 ``python -m style_lib.figures blotches --old-model OLD.keras`` remakes
 ``images/fast/blotches.jpg`` from the four-painting network this project
 trained first (tanh output, 128-px crops), which lives in git history::
@@ -131,7 +131,8 @@ def make_temporal_curve(out: Path | str = TEMPORAL_CURVE, *, weights=TEMPORAL_WE
     weight in ``weights`` and save what :class:`~style_lib.video.judge.ClipJudge`
     says of each as JSON: ``{clip: {"alone": {...}, "paper": {...}, "1000": {...}, ...}}``
     ("paper": Ruder et al.'s start, the warped previous result everywhere, bilinear,
-    λ = 1000, this series' default until version 0.2), each with
+    λ = 1000, tied where their consistency mask allows, this series' default until
+    version 0.2; the weights tie where :func:`~style_lib.video.flow.tie_masks` allows), each with
     the warping error (and relative to alone), the worst layout, the worst moving
     layout and the worst style-distance ratio to the frames alone."""
     from .files import write_json
@@ -148,7 +149,9 @@ def make_temporal_curve(out: Path | str = TEMPORAL_CURVE, *, weights=TEMPORAL_WE
     result: dict[str, Any] = {"settings": {"side": side, "frames": frames, "steps": steps,
                                            "style": style}}
     for name, clip in both.items():
-        flows, masks = flow.clip_flows(clip.frames)
+        flows, ruder_masks = flow.clip_flows(clip.frames)
+        masks = {"paper": ruder_masks}           # Ruder et al. tie to their mask alone
+        tied_masks = flow.tie_masks(clip.frames, flows, ruder_masks)
         judge = ClipJudge(clip, style)
         alone = None
         rows: dict[str, Any] = {}
@@ -158,7 +161,8 @@ def make_temporal_curve(out: Path | str = TEMPORAL_CURVE, *, weights=TEMPORAL_WE
             [(f"{w:g}", dict(temporal_weight=w)) for w in weights]
         for label, options in runs:
             frames_out = temporal.stylize_clip(clip.frames, style, steps=steps, flows=flows,
-                                               masks=masks, progress=False, **options).frames
+                                               masks=masks.get(label, tied_masks),
+                                               progress=False, **options).frames
             verdict = judge(frames_out)
             alone = alone or verdict
             rows[label] = verdict.measures(alone)

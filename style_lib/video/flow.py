@@ -10,8 +10,12 @@ up in the other frame and so leaves no holes.
 Ruder, Dosovitskiy & Brox (GCPR 2016) warp the stylised frame ``t-1`` onto
 frame ``t`` with the flow from ``t`` to ``t-1`` and trust it only where
 :func:`consistency_mask` says the flow is reliable. :func:`clip_flows` gives
-both for a whole clip; :func:`flicker` measures how much a stylised clip
-changes where it should not.
+both for a whole clip. A flow can pass both of Ruder et al.'s tests and still
+be wrong: on a turning body the previous frame, warped, does not look like the
+current one. :func:`photo_agreement` (Lai et al., ECCV 2018, eq. 2) asks the
+photos themselves, and :func:`tie_masks` multiplies it in: what the temporal
+methods tie to. :func:`flicker` measures how much a stylised clip changes where
+it should not.
 
 NumPy and OpenCV only (``cv2``: DIS and Farnebäck flow, ``remap``).
 """
@@ -23,10 +27,13 @@ from ..errors import SettingsError
 
 __all__ = ["METHODS", "INTERPOLATIONS", "optical_flow", "warp", "disoccluded", "motion_boundary",
            "outside_frame", "consistency_mask", "flow_to_color", "flicker",
-           "relative_flicker", "check_clip_flows", "clip_flows", "endpoint_error"]
+           "relative_flicker", "check_clip_flows", "clip_flows", "endpoint_error",
+           "PHOTO_ALPHA", "photo_agreement", "tie_masks"]
 
 #: The optical-flow estimators :func:`optical_flow` knows.
 METHODS = ("dis", "farneback")
+#: How sharply :func:`photo_agreement` falls with the photos' difference (Lai et al.'s alpha).
+PHOTO_ALPHA = 50.0
 
 
 # --------------------------------------------------------------------------- checks
@@ -210,6 +217,47 @@ def consistency_mask(forward, backward) -> np.ndarray:
     forward = _flow(forward, "forward", backward.shape)
     bad = disoccluded(forward, backward) | motion_boundary(backward) | outside_frame(backward)
     return (~bad).astype(np.float32)
+
+
+def photo_agreement(frame, previous, backward, alpha: float = PHOTO_ALPHA) -> np.ndarray:
+    """How far to trust the flow where the photos disagree: float32 ``(H, W)`` in ``(0, 1]``.
+
+    ``frame`` and ``previous``: photo frames t and t-1 ``(H, W, 3)`` in
+    ``[0, 255]``; ``backward``: the flow from t to t-1 ``(H, W, 2)``. With RGB
+    in ``[0, 1]`` (Lai et al., "Learning Blind Video Temporal Consistency",
+    ECCV 2018, eq. 2, ``alpha = 50``)::
+
+        M(p) = exp(-alpha |frame(p) - warp(previous, backward)(p)|²)
+
+    1 where the previous photo, moved along the flow, is the current photo; near 0
+    where the flow carries the wrong thing (a limb that turned, a shadow that moved),
+    which the round trip of :func:`consistency_mask` can miss.
+    """
+    frame, previous = _frame(frame, "frame"), _frame(previous, "previous")
+    backward = _flow(backward, "backward", frame.shape)
+    if previous.shape != frame.shape:
+        raise SettingsError(f"previous is {previous.shape[:2]} pixels but frame is "
+                            f"{frame.shape[:2]}. Fix: pass two frames of one clip.")
+    if not (isinstance(alpha, (int, float)) and np.isfinite(alpha) and alpha >= 0):
+        raise SettingsError(f"alpha must be a number >= 0, not {alpha!r}. Fix: e.g. "
+                            f"{PHOTO_ALPHA:g} (Lai et al.).")
+    moved = warp(np.asarray(previous, np.float32) / 255.0, backward)
+    difference = np.sum((np.asarray(frame, np.float32) / 255.0 - moved) ** 2, axis=-1)
+    return np.exp(-alpha * difference).astype(np.float32)
+
+
+def tie_masks(frames, flows, masks, alpha: float = PHOTO_ALPHA) -> np.ndarray:
+    """The masks a temporal method ties to: ``(T-1, H, W)`` float32 in ``[0, 1]``.
+
+    ``masks`` (Ruder et al.'s :func:`consistency_mask` of each flow, from
+    :func:`clip_flows`) times :func:`photo_agreement` of each pair of frames:
+    trusted only where the flow passes the round trip *and* carries what the
+    photo shows. ``frames`` ``(T, H, W, 3)``, ``flows`` ``(T-1, H, W, 2)``
+    (entry ``t-1`` from frame t to t-1).
+    """
+    s, flows, masks = check_clip_flows(frames, flows, masks)
+    return np.stack([masks[t - 1] * photo_agreement(s[t], s[t - 1], flows[t - 1], alpha)
+                     for t in range(1, len(s))]).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- picture

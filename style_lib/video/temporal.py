@@ -12,7 +12,10 @@ optical flow ``ω``:
       L_temporal(x) = ½ Σ_p c(p) (x(p) - ω(x_{t-1})(p))²                (eq. 7)
 
   where ``c`` (:func:`style_lib.video.flow.consistency_mask`) is 0 at
-  occlusions and motion boundaries, where the warped frame is wrong.
+  occlusions and motion boundaries, where the warped frame is wrong; this
+  library also multiplies in how well the photos agree along the flow
+  (:func:`style_lib.video.flow.tie_masks`, after Lai et al. 2018), so that a
+  turning body is not tied to a wrongly moved previous result.
   (The paper divides by the pixel count D; we use the sum, like the content
   loss of eq. 1, so one weight fits every frame size.)
 
@@ -121,8 +124,11 @@ def _frames(frames) -> np.ndarray:
 
 
 def _flows_and_masks(frames: np.ndarray, flows, masks):
+    """DIS flows and the masks to tie to (:func:`~style_lib.video.flow.tie_masks`) when
+    ``flows`` is None; given flows and masks as they are (masks default to all 1)."""
     if flows is None:
-        return flows_lib.clip_flows(frames)
+        flows, masks = flows_lib.clip_flows(frames)
+        return flows, flows_lib.tie_masks(frames, flows, masks)
     flows = np.asarray(flows, np.float32)
     masks = np.ones(flows.shape[:3], np.float32) if masks is None else \
         np.asarray(masks, np.float32)
@@ -148,8 +154,9 @@ def stylize_clip(frames, style, *, temporal: bool = True,
         flickering baseline); True starts from the warped previous result and
         adds eq. 7's temporal term.
       flows, masks: ``(T-1, H, W, 2)`` flows from frame t to t-1 and their
-        ``(T-1, H, W)`` reliability masks; None: estimated with DIS
-        (:func:`style_lib.video.flow.clip_flows`).
+        ``(T-1, H, W)`` reliability masks in ``[0, 1]``, used as given; None:
+        estimated with DIS (:func:`style_lib.video.flow.clip_flows`), the masks
+        checked against the photos (:func:`style_lib.video.flow.tie_masks`).
       steps: L-BFGS steps per frame; ``first_steps`` for frame 0 (default
         ``2 * steps``: it starts from the photo).
       temporal_weight: λ of eq. 7.
