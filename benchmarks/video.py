@@ -94,7 +94,9 @@ def render(r: dict) -> list[str]:
              "last. Pixel optimisation: frames alone get "
              f"{2 * r['steps']} L-BFGS steps from their photo; temporal: {r['steps']} "
              "steps per frame (the first as alone). Fast network and AdaIN: blended with "
-             "b = 0.6 where reliable. *DIS flicker*: the old measure, along the methods' "
+             "b = 0.6. Every method ties where the flow is reliable: Ruder et al.'s "
+             "consistency mask times the photos' agreement along the flow (Lai et al.'s "
+             "M, `flow.tie_masks`). *DIS flicker*: the old measure, along the methods' "
              "own flow (1 = as steady as the input), kept to show why it was replaced."]
     for name, c in r["clips"].items():
         lines += ["", f"**{name}** ({c['shape'][1]}x{c['shape'][0]}; judged with "
