@@ -75,14 +75,31 @@ def test_balance_never_runs_away():
     balance = finish.Balance(patience=3, range=4.0)
     changes = 0
     for _ in range(50):
-        if balance.observe(0.40, 0.99) == "raise":
-            balance.changed(2.0)
+        action = balance.observe(0.40, 0.99)
+        if action == "raise":
+            balance.changed(balance.factor(action))
             changes += 1
-    assert changes == 2 and balance.scale == pytest.approx(4.0)
+    assert changes == 1 and balance.scale == pytest.approx(4.0)
     balance = finish.Balance(patience=3, range=4.0)
     lowered = sum(balance.observe(0.5, 0.85) == "lower" and (balance.changed(0.5) or True)
                   for _ in range(50))
     assert lowered == 2
+
+
+def test_balance_raises_4x_while_the_layout_has_room_and_never_past_its_range():
+    balance = finish.Balance(patience=3, range=8.0)
+    for _ in range(3):
+        action = balance.observe(0.40, 0.99)               # stalled, layout far above 0.9
+    assert action == "raise" and balance.factor(action) == 4.0
+    balance.changed(4.0)
+    for _ in range(3):
+        action = balance.observe(0.40, 0.99)
+    assert action == "raise" and balance.factor(action) == 2.0   # 4 x 4 would pass 8
+    tight = finish.Balance(patience=3)
+    for _ in range(3):
+        action = tight.observe(0.40, 0.96)                 # room, but not to spare
+    assert action == "raise" and tight.factor(action) == 2.0
+    assert tight.factor("lower") == 0.5
 
 
 def test_until_finished_stops_as_soon_as_the_judge_would(finished, judge):

@@ -17,7 +17,7 @@ overshoots while the layout goes. What a run can watch instead is the judge of
 :class:`Balance` turns the two numbers into decisions after every step:
 *finished*, *lower the style weight* (the layout is going before the style
 has arrived, or the style overshoots), *raise it* (the style stalls while the
-layout has room), or go on. And :meth:`StyleProxy.layer_weights` gives each
+layout has room: 2x, or 4x at once while the layout is above 0.98), or go on. And :meth:`StyleProxy.layer_weights` gives each
 style layer the weight that makes the objective fall as the judge does (the
 biggest single gain: the slowest pairs need half the steps; only half-way
 towards the judge's weights, or the run fits its judge rather than the
@@ -121,6 +121,8 @@ class Balance:
     #: raise β when the style gains less than this fraction per step with the layout this high.
     slow: float = 0.01
     layout_room: float = 0.95
+    #: with the layout this high, a stalled style is raised 4x at once (else 2x).
+    layout_spare: float = 0.98
     patience: int = 5
     #: β stays within [start / range, start x range] (no runaway).
     range: float = 8.0
@@ -149,6 +151,14 @@ class Balance:
         if layout >= self.layout_room and gain < self.slow and self.scale < self.range:
             return "raise"
         return ""
+
+    def factor(self, action: str) -> float:
+        """How much to multiply β by for ``action`` (``"lower"``: 1/2; ``"raise"``:
+        2, or 4 while the layout is above ``layout_spare`` and β's range allows)."""
+        if action == "lower":
+            return 0.5
+        spare = self.seen and self.seen[-1][1] >= self.layout_spare
+        return 4.0 if spare and self.scale * 4.0 <= self.range else 2.0
 
     def changed(self, factor: float) -> None:
         """β was multiplied by ``factor``: wait ``patience`` steps for its effect."""

@@ -501,7 +501,7 @@ class Stylizer:
                 interrupted = run.interrupted
                 if interrupted or state["action"] not in ("lower", "raise"):
                     break
-                factor = 0.5 if state["action"] == "lower" else 2.0
+                factor = balance.factor(state["action"])
                 self.set_weights(style_weight=float(self.style_weight.numpy()) * factor)
                 balance.changed(factor)
                 x, layers = run.image, state["layers"]   # E_l seen by its step: no new pass
