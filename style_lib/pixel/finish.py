@@ -17,11 +17,11 @@ overshoots while the layout goes. What a run can watch instead is the judge of
 :class:`Balance` turns the two numbers into decisions after every step:
 *finished*, *lower the style weight* (the layout is going before the style
 has arrived, or the style overshoots), *raise it* (the style stalls while the
-layout has room: 2x, or 4x at once while the layout is above 0.98), or go on. And :meth:`StyleProxy.layer_weights` gives each
-style layer the weight that makes the objective fall as the judge does (the
-biggest single gain: the slowest pairs need half the steps; only half-way
-towards the judge's weights, or the run fits its judge rather than the
-painting, see :data:`LAYER_POWER`).
+layout has room: 2x, or 4x at once while the layout is above 0.98), or go on.
+And :meth:`StyleProxy.layer_weights` gives each style layer the weight that
+makes the objective fall as the judge does (the biggest single gain: the
+slowest pairs need half the steps; only half-way towards the judge's weights,
+or the run fits its judge rather than the painting, see :data:`LAYER_POWER`).
 ``Stylizer.run(until="finished")`` (:mod:`style_lib.pixel.optimize`) runs the
 loop: a change of β restarts L-BFGS from the current picture (its curvature
 pairs belong to the old objective) with new layer weights.
@@ -157,7 +157,7 @@ class Balance:
         2, or 4 while the layout is above ``layout_spare`` and β's range allows)."""
         if action == "lower":
             return 0.5
-        spare = self.seen and self.seen[-1][1] >= self.layout_spare
+        spare = bool(self.seen) and self.seen[-1][1] >= self.layout_spare
         return 4.0 if spare and self.scale * 4.0 <= self.range else 2.0
 
     def changed(self, factor: float) -> None:
