@@ -150,7 +150,6 @@ def make_temporal_curve(out: Path | str = TEMPORAL_CURVE, *, weights=TEMPORAL_WE
                                            "style": style}}
     for name, clip in both.items():
         flows, ruder_masks = flow.clip_flows(clip.frames)
-        masks = {"paper": ruder_masks}           # Ruder et al. tie to their mask alone
         tied_masks = flow.tie_masks(clip.frames, flows, ruder_masks)
         judge = ClipJudge(clip, style)
         alone = None
@@ -160,9 +159,9 @@ def make_temporal_curve(out: Path | str = TEMPORAL_CURVE, *, weights=TEMPORAL_WE
                             interpolation="linear"))] + \
             [(f"{w:g}", dict(temporal_weight=w)) for w in weights]
         for label, options in runs:
+            masks = ruder_masks if label == "paper" else tied_masks   # Ruder et al.: theirs
             frames_out = temporal.stylize_clip(clip.frames, style, steps=steps, flows=flows,
-                                               masks=masks.get(label, tied_masks),
-                                               progress=False, **options).frames
+                                               masks=masks, progress=False, **options).frames
             verdict = judge(frames_out)
             alone = alone or verdict
             rows[label] = verdict.measures(alone)

@@ -77,3 +77,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "tests": session.testscollected,
         "outcome": "passed" if exitstatus == 0 else f"exit status {exitstatus}",
     }, indent=2) + "\n")
+
+
+@pytest.fixture
+def recoloured_patch():
+    """Two frames ``(2, 64, 96, 3)`` of a still scene in which one patch changes hue
+    but not brightness, and that patch's slices: DIS matches grey levels, so its flow
+    there is still and passes Ruder et al.'s tests, but the photos disagree."""
+    import numpy as np
+    ys, xs = np.mgrid[0:64, 0:96].astype(np.float32)
+    scene = np.stack([2 * xs, 3 * ys, 120 + 0 * xs], axis=-1)
+    patch = (slice(20, 40), slice(30, 60))
+    before, after = scene.copy(), scene.copy()
+    before[patch] = [200.0, 100.0, 50.0]               # grey 124
+    after[patch] = [30.0, 165.0, 150.0]                # grey 123
+    return np.stack([before, after]), patch

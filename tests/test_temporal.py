@@ -117,17 +117,13 @@ def test_the_fast_blend_damps_flicker_and_blend_zero_is_independent(synthetic, t
         temporal.stylize_clip_fast(tiny_network, noisy, blend=1.0, progress=False)
 
 
-def test_estimated_flows_tie_only_where_the_photos_agree():
+def test_estimated_flows_tie_only_where_the_photos_agree(recoloured_patch):
     """A patch that changes hue but not brightness in a still scene passes Ruder et
     al.'s tests (DIS matches grey levels: the flow is still), but the photos disagree
     there: with the flows left to the method, the blend must not carry the old
     colour into the new frame."""
-    ys, xs = np.mgrid[0:64, 0:96].astype(np.float32)
-    scene = np.stack([2 * xs, 3 * ys, 120 + 0 * xs], axis=-1)
-    before, after = scene.copy(), scene.copy()
-    before[20:40, 30:60] = [200.0, 100.0, 50.0]          # grey 124
-    after[20:40, 30:60] = [30.0, 165.0, 150.0]           # grey 123
-    frames = np.stack([before, after])
+    frames, _ = recoloured_patch
+    after = frames[1]
     flows, ruder = flow.clip_flows(frames)
     kept = {}
     for label, given in (("estimated", {}), ("ruder", dict(flows=flows, masks=ruder))):

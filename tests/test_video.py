@@ -156,27 +156,15 @@ def test_the_pixels_a_moving_square_uncovers_are_unreliable():
     assert mask[75:, 10:-10].mean() > 0.9 and mask[32:56, 40:62].mean() > 0.9
 
 
-def _recoloured_patch() -> tuple[np.ndarray, tuple[slice, slice]]:
-    """Two frames of a still scene in which one patch changes hue but not brightness:
-    DIS matches grey levels, so its flow there is still and passes Ruder et al.'s
-    tests, but the photos disagree."""
-    ys, xs = np.mgrid[0:64, 0:96].astype(np.float32)
-    scene = np.stack([2 * xs, 3 * ys, 120 + 0 * xs], axis=-1)
-    patch = (slice(20, 40), slice(30, 60))
-    before, after = scene.copy(), scene.copy()
-    before[patch] = [200.0, 100.0, 50.0]               # grey 124
-    after[patch] = [30.0, 165.0, 150.0]                # grey 123
-    return np.stack([before, after]), patch
-
-
-def test_photo_agreement_is_one_where_the_photos_agree_and_falls_where_they_do_not(photo):
+def test_photo_agreement_is_one_where_the_photos_agree_and_falls_where_they_do_not(
+        photo, recoloured_patch):
     clip = _motion(photo, "all")
     for t in range(1, len(clip)):
         agree = flow.photo_agreement(clip.frames[t], clip.frames[t - 1], clip.true_flows[t - 1])
         assert agree.dtype == np.float32 and agree.shape == clip.frames.shape[1:3]
         assert 0.0 < agree.min() and agree.max() <= 1.0
         assert np.median(_inner(agree)) > 0.95          # the true flow carries the photo
-    frames, patch = _recoloured_patch()
+    frames, patch = recoloured_patch
     still = np.zeros(frames.shape[1:3] + (2,), np.float32)
     agree = flow.photo_agreement(frames[1], frames[0], still)
     assert agree[patch].max() < 1e-3 and agree[50:, :].min() == 1.0
@@ -186,8 +174,8 @@ def test_photo_agreement_is_one_where_the_photos_agree_and_falls_where_they_do_n
     np.testing.assert_allclose(flow.photo_agreement(frames[1], frames[0], still, alpha=0), 1.0)
 
 
-def test_tie_masks_are_ruders_masks_times_the_photo_agreement():
-    frames, patch = _recoloured_patch()
+def test_tie_masks_are_ruders_masks_times_the_photo_agreement(recoloured_patch):
+    frames, patch = recoloured_patch
     flows, masks = flow.clip_flows(frames)
     assert masks[0][patch].mean() > 0.9                 # the round trip cannot see it
     tied = flow.tie_masks(frames, flows, masks)
@@ -198,8 +186,8 @@ def test_tie_masks_are_ruders_masks_times_the_photo_agreement():
         tied[0], masks[0] * flow.photo_agreement(frames[1], frames[0], flows[0]), rtol=1e-5)
 
 
-def test_photo_agreement_bad_input_is_one_clear_error():
-    frames, _ = _recoloured_patch()
+def test_photo_agreement_bad_input_is_one_clear_error(recoloured_patch):
+    frames, _ = recoloured_patch
     still = np.zeros(frames.shape[1:3] + (2,), np.float32)
     with pytest.raises(SettingsError, match="alpha must be a number >= 0"):
         flow.photo_agreement(frames[1], frames[0], still, alpha=-1)
